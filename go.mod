@@ -1,0 +1,3 @@
+module github.com/framecast/framecast
+
+go 1.25
