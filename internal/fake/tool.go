@@ -1,0 +1,23 @@
+package fake
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// Tool returns the path of an external program a test needs. Outside CI a
+// missing tool skips the test; in CI (CI=true) it fails it, so nothing is
+// silently left untested there.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is required in CI: %v", name, err)
+	}
+	t.Skipf("%s not installed (apt-get install it to run this test): %v", name, err)
+	return ""
+}
