@@ -1,0 +1,26 @@
+package v4l2
+
+const (
+	formatPad     = 0 // the union of v4l2_format is 4-aligned
+	inputReserved = 4 // u64 is 8-aligned on EABI: v4l2_input is padded to 80
+)
+
+// rawBuffer is struct v4l2_buffer with 64-bit time (80 bytes on arm EABI,
+// where s64 is 8-aligned), the layout kernels 5.6 and later use natively.
+type rawBuffer struct {
+	Index     uint32
+	Type      uint32
+	BytesUsed uint32
+	Flags     uint32
+	Field     uint32
+	_         uint32 // EABI aligns the s64 timestamp to 8
+	Sec       int64  // at offset 24
+	Usec      int64
+	Timecode  [16]byte
+	Sequence  uint32
+	Memory    uint32
+	M         uint32
+	Length    uint32
+	Reserved2 uint32
+	RequestFD int32
+}
