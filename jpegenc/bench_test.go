@@ -1,0 +1,90 @@
+package jpegenc
+
+import (
+	"flag"
+	"fmt"
+	"image/color"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var benchSizes = []struct{ w, h int }{{640, 480}, {1280, 720}}
+
+// BenchmarkEncodeYUYV measures YUYV to JPEG at quality 80 on one core.
+func BenchmarkEncodeYUYV(b *testing.B) {
+	for _, s := range benchSizes {
+		raw := rawFrom(testPicture(s.w, s.h), YUYV, 0)
+		b.Run(fmt.Sprintf("%dx%d", s.w, s.h), func(b *testing.B) {
+			e := Encoder{Quality: 80}
+			b.SetBytes(int64(len(raw)))
+			for b.Loop() {
+				if _, err := e.Encode(raw, YUYV, s.w, s.h, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+		})
+	}
+}
+
+// BenchmarkEncodeYUYVParallel measures YUYV to JPEG with one Encoder per
+// goroutine on every core (GOMAXPROCS goroutines).
+func BenchmarkEncodeYUYVParallel(b *testing.B) {
+	for _, s := range benchSizes {
+		raw := rawFrom(testPicture(s.w, s.h), YUYV, 0)
+		b.Run(fmt.Sprintf("%dx%d", s.w, s.h), func(b *testing.B) {
+			b.SetBytes(int64(len(raw)))
+			b.RunParallel(func(pb *testing.PB) {
+				e := Encoder{Quality: 80}
+				for pb.Next() {
+					if _, err := e.Encode(raw, YUYV, s.w, s.h, 0); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+		})
+	}
+}
+
+// BenchmarkConvertYUYV measures only the YUYV to 4:2:0 conversion.
+func BenchmarkConvertYUYV(b *testing.B) {
+	for _, s := range benchSizes {
+		raw := rawFrom(testPicture(s.w, s.h), YUYV, 0)
+		b.Run(fmt.Sprintf("%dx%d", s.w, s.h), func(b *testing.B) {
+			var e Encoder
+			b.SetBytes(int64(len(raw)))
+			for b.Loop() {
+				if err := e.Convert(raw, YUYV, s.w, s.h, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+var ppmDir = flag.String("ppm", "", "write the benchmark pictures as PPM files into this folder (for tjbench)")
+
+// TestWriteBenchPictures writes the benchmark pictures as PPM when -ppm is
+// given, so that tjbench can compress the same frames.
+func TestWriteBenchPictures(t *testing.T) {
+	if *ppmDir == "" {
+		t.Skip("give -ppm DIR to write the benchmark pictures")
+	}
+	for _, s := range benchSizes {
+		m := testPicture(s.w, s.h)
+		buf := fmt.Appendf(nil, "P6\n%d %d\n255\n", s.w, s.h)
+		for y := 0; y < s.h; y++ {
+			for x := 0; x < s.w; x++ {
+				c := m.YCbCrAt(x, y)
+				r, g, bl := color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+				buf = append(buf, r, g, bl)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(*ppmDir, fmt.Sprintf("%dx%d.ppm", s.w, s.h)), buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
