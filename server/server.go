@@ -64,9 +64,7 @@ func (s *Server) Handler() http.Handler {
 			httpError(w, http.StatusBadRequest, "unknown action: use action=stream or action=snapshot")
 		}
 	})
-	for _, name := range []string{"app.js", "style.css", "favicon.svg"} {
-		mux.Handle("GET /"+name, files)
-	}
+	mux.Handle("GET /assets/", files)
 	for _, p := range []string{"/stream", "/video_feed", "/stream.mjpg"} {
 		mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) { s.stream(w, r, s.Cameras[0]) })
 	}

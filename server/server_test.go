@@ -320,7 +320,8 @@ func TestBadRequests(t *testing.T) {
 		{"/?action=explode", 400, "unknown action"},
 		{"/nope", 404, ""},
 		{"/cam/other/stream", 404, "no camera named"},
-		{"/static/../../etc/passwd", 404, ""},
+		{"/assets/../../etc/passwd", 404, ""},
+		{"/assets/nope.js", 404, ""},
 	}
 	for _, c := range cases {
 		resp, err := http.Get(ts.URL + c.path)
@@ -339,10 +340,10 @@ func TestPageAndHealth(t *testing.T) {
 	ts := serve(t, patternHub(t, 64, 48, time.Second))
 	for path, want := range map[string]string{
 		"/":            `<img id="live"`,
-		"/app.js":      "api/status",
-		"/style.css":   "object-fit",
+		"/assets/app.js":      "api/status",
+		"/assets/style.css":   "object-fit",
 		"/healthz":     "ok",
-		"/favicon.svg": "<svg",
+		"/assets/favicon.svg": "<svg",
 	} {
 		resp, err := http.Get(ts.URL + path)
 		if err != nil {
