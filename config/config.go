@@ -1,0 +1,184 @@
+// Package config is framecast's configuration: a YAML file with any number
+// of named cameras, overridden by FRAMECAST_* environment variables and
+// command-line flags. Every value is checked, and a bad one is reported
+// with the file, line and field it came from and the values it may take.
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole configuration of one framecast process.
+type Config struct {
+	// Listen is the host:port to serve on; port 0 picks a free one.
+	Listen string `yaml:"listen"`
+	// LogFormat is text or json.
+	LogFormat string `yaml:"log_format"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// SnapshotTimeout bounds how long a snapshot waits for a picture.
+	SnapshotTimeout Duration `yaml:"snapshot_timeout"`
+	// WriteTimeout drops a viewer whose connection took no data this long.
+	WriteTimeout Duration `yaml:"write_timeout"`
+	// ReadHeaderTimeout bounds how long a client may take to send its
+	// request headers (against slowloris).
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
+	// MaxHeaderBytes caps the size of a request's headers.
+	MaxHeaderBytes ByteSize `yaml:"max_header_bytes"`
+	// TLS, when Cert and Key are set, serves HTTPS (and so HTTP/2).
+	TLS TLS `yaml:"tls"`
+	// Users may log in with HTTP basic auth; when there are none, no
+	// password is asked.
+	Users []User `yaml:"users,omitempty"`
+	// ProtectStatus puts /api/status behind the users' basic auth.
+	ProtectStatus bool `yaml:"protect_status"`
+	// ProtectMetrics puts /metrics behind the users' basic auth.
+	ProtectMetrics bool `yaml:"protect_metrics"`
+	// AllowOrigin lists the origins allowed by CORS ("*" for any); empty
+	// sends no CORS headers.
+	AllowOrigin []string `yaml:"allow_origin,omitempty"`
+	// MaxViewers caps stream viewers over all cameras; 0 means no cap.
+	MaxViewers int `yaml:"max_viewers"`
+	// MaxViewersPerCamera caps stream viewers of each camera; 0 means no cap.
+	MaxViewersPerCamera int `yaml:"max_viewers_per_camera"`
+	// Cameras are served under /cam/{name}/; the default one (see
+	// DefaultIndex) also at /stream and /snapshot.
+	Cameras []Camera `yaml:"cameras"`
+
+	// origins says where each value came from, by path ("cameras[1].fps").
+	origins map[string]origin
+}
+
+// Camera is one camera: where its frames come from and how they are made.
+type Camera struct {
+	// Name appears in URLs (/cam/{name}/stream), status and logs.
+	Name string `yaml:"name"`
+	// Default marks the camera also served at /stream and /snapshot; when
+	// no camera is marked, the first one is.
+	Default bool `yaml:"default,omitempty"`
+	// Source says where frames come from, as "kind" or "kind:argument"
+	// (testpattern, file:PATH, ...); cmd/framecast knows the kinds.
+	Source string `yaml:"source"`
+	// Size is the picture size, written WxH.
+	Size Size `yaml:"size"`
+	// FPS is the frame rate asked of the source, 1 to 120.
+	FPS int `yaml:"fps"`
+	// Quality is the JPEG quality of frames framecast encodes, 1 to 100.
+	Quality int `yaml:"quality"`
+	// HFlip and VFlip mirror the picture, for sources that can.
+	HFlip bool `yaml:"hflip"`
+	// VFlip flips the picture upside down, for sources that can.
+	VFlip bool `yaml:"vflip"`
+	// Rotation turns the picture by 0, 90, 180 or 270 degrees.
+	Rotation int `yaml:"rotation"`
+	// Index picks one of several cameras a source kind can reach (the
+	// rpicam camera number), 0 to 63.
+	Index int `yaml:"index"`
+	// SourceArgs are extra arguments for sources that run a command.
+	SourceArgs []string `yaml:"source_args,omitempty"`
+	// Controls are device controls by name (V4L2 brightness, ...).
+	Controls map[string]int `yaml:"controls,omitempty"`
+	// IdleTimeout stops the source this long after the last viewer left;
+	// 0 keeps it running.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// StallTimeout restarts a source that sent no frame for this long.
+	StallTimeout Duration `yaml:"stall_timeout"`
+	// MaxFrameSize is the largest JPEG frame accepted from the source.
+	MaxFrameSize ByteSize `yaml:"max_frame_size"`
+	// Tokens are read-only secrets that open this camera's stream and
+	// snapshot with ?token=, for pages where basic auth is awkward.
+	Tokens []Token `yaml:"tokens,omitempty"`
+}
+
+// Size is a picture size in pixels, written WxH in the file and flags.
+type Size struct {
+	// Width is in pixels, 16 to 7680.
+	Width int
+	// Height is in pixels, 16 to 4320.
+	Height int
+}
+
+// TLS names the certificate and key files that turn HTTPS on.
+type TLS struct {
+	// Cert is a PEM certificate file (with its chain).
+	Cert string `yaml:"cert,omitempty"`
+	// Key is the PEM private key file of Cert.
+	Key string `yaml:"key,omitempty"`
+}
+
+// Enabled reports whether TLS is configured.
+func (t TLS) Enabled() bool { return t.Cert != "" || t.Key != "" }
+
+// User is one login for HTTP basic auth.
+type User struct {
+	// Name is the login name; it cannot contain ':'.
+	Name string `yaml:"name"`
+	// PasswordHash is a bcrypt hash, as framecast hash-password prints it.
+	PasswordHash string `yaml:"password_hash"`
+}
+
+// Token is a read-only secret for one camera, given as ?token=. In the
+// file it is either the secret alone or {secret: ..., expires: ...}.
+type Token struct {
+	// Secret is the token itself: 16 to 256 URL-safe characters.
+	Secret string `yaml:"secret"`
+	// Expires, when not zero, is when the token stops working.
+	Expires time.Time `yaml:"expires,omitempty"`
+}
+
+// Expired reports whether the token no longer works at now.
+func (t Token) Expired(now time.Time) bool {
+	return !t.Expires.IsZero() && !now.Before(t.Expires)
+}
+
+// Limits of the values; the error messages quote them.
+const (
+	MinWidth, MinHeight = 16, 16
+	MaxWidth, MaxHeight = 7680, 4320
+	MaxFPS              = 120
+	MaxCameras          = 64
+)
+
+// Default returns the configuration framecast runs with when given nothing:
+// one test-pattern camera on :8080.
+func Default() *Config {
+	return &Config{
+		Listen:            ":8080",
+		LogFormat:         "text",
+		LogLevel:          "info",
+		SnapshotTimeout:   Duration(5 * time.Second),
+		WriteTimeout:      Duration(10 * time.Second),
+		ReadHeaderTimeout: Duration(10 * time.Second),
+		MaxHeaderBytes:    16 << 10,
+		Cameras:           []Camera{DefaultCamera()},
+	}
+}
+
+// DefaultCamera returns the settings a camera has unless the file or flags
+// say otherwise.
+func DefaultCamera() Camera {
+	return Camera{
+		Name:         "camera",
+		Source:       "testpattern",
+		Size:         Size{640, 480},
+		FPS:          30,
+		Quality:      80,
+		IdleTimeout:  Duration(10 * time.Second),
+		StallTimeout: Duration(5 * time.Second),
+		MaxFrameSize: 16 << 20,
+	}
+}
+
+// DefaultIndex returns the index of the camera served at /stream: the one
+// marked default, or else the first. It is -1 when there are no cameras.
+func (c *Config) DefaultIndex() int {
+	for i, cam := range c.Cameras {
+		if cam.Default {
+			return i
+		}
+	}
+	if len(c.Cameras) == 0 {
+		return -1
+	}
+	return 0
+}

@@ -1,0 +1,339 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// MaxFileSize is the largest configuration file Load reads.
+const MaxFileSize = 1 << 20
+
+// Error is one bad configuration value: where it came from and what is
+// wrong with it, with the values allowed.
+type Error struct {
+	// File and Line locate the value in a configuration file; File is empty
+	// for a value from a flag, the environment or the defaults, and Line is
+	// 0 when the error concerns the whole file.
+	File string
+	Line int
+	// Field names the value: its path in the file ("cameras[1].fps"), or
+	// the flag ("-fps") or environment variable ("FRAMECAST_FPS") that set it.
+	Field string
+	// Msg says what is wrong and what is allowed.
+	Msg string
+}
+
+// Error writes "file:line: field: msg", leaving out the parts not known.
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			b.WriteString(":" + strconv.Itoa(e.Line))
+		}
+		b.WriteString(": ")
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// origin is where one value came from: a file line, or a flag or variable.
+type origin struct {
+	file  string
+	line  int
+	label string // "-fps" or "FRAMECAST_FPS"
+}
+
+// errAt builds the error for the value at path, located by its origin or,
+// for a value the file left out, by its nearest ancestor in the file.
+func (c *Config) errAt(path, format string, args ...any) *Error {
+	e := &Error{Field: path, Msg: fmt.Sprintf(format, args...)}
+	if o, ok := c.origins[path]; ok && o.label != "" {
+		e.Field = o.label
+		return e
+	}
+	for p := path; p != ""; p = parentPath(p) {
+		if o, ok := c.origins[p]; ok && o.file != "" {
+			e.File, e.Line = o.file, o.line
+			break
+		}
+	}
+	return e
+}
+
+// lineOf returns the file line of the value at path, or 0.
+func (c *Config) lineOf(path string) int {
+	return c.origins[path].line
+}
+
+// parentPath drops the last element of a path: cameras[1].fps → cameras[1]
+// → cameras → "".
+func parentPath(p string) string {
+	i := strings.LastIndexAny(p, ".[")
+	if i < 0 {
+		return ""
+	}
+	return p[:i]
+}
+
+// Load reads the configuration file at path. Values the file leaves out
+// get their defaults; a file without cameras gets the one default camera.
+// Load does not validate the values: apply overrides with Set, then call
+// Validate.
+func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &Error{Msg: "cannot read the config file: " + unwrapPathError(err)}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, &Error{File: path, Msg: "cannot read: " + unwrapPathError(err)}
+	}
+	if len(data) > MaxFileSize {
+		return nil, &Error{File: path, Msg: "the file is larger than 1MiB; is it the right file?"}
+	}
+	return Parse(path, data)
+}
+
+// unwrapPathError words an os error as "open x: no such file or directory".
+func unwrapPathError(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Op + " " + pe.Path + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// Parse reads a configuration from data; name names it in errors. Like
+// Load, it leaves validation to Validate.
+func Parse(name string, data []byte) (*Config, error) {
+	c := Default()
+	c.Cameras = nil
+	c.origins = map[string]origin{}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, syntaxError(name, err)
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		c.Cameras = []Camera{DefaultCamera()}
+		return c, nil
+	}
+	root := doc.Content[0]
+	w := walker{file: name, origins: c.origins}
+	w.walk(root, reflect.TypeFor[Config](), "", 0)
+	if len(w.errs) > 0 {
+		return nil, errors.Join(w.errs...)
+	}
+	// The walk has checked every key and value; the library's strict
+	// decoder now fills the struct.
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		return nil, &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if len(c.Cameras) == 0 {
+		c.Cameras = []Camera{DefaultCamera()}
+	}
+	for i := range c.Cameras {
+		c.fillCamera(i)
+	}
+	return c, nil
+}
+
+// fillCamera gives camera i the default of every field the file left out.
+func (c *Config) fillCamera(i int) {
+	def := reflect.ValueOf(DefaultCamera())
+	cam := reflect.ValueOf(&c.Cameras[i]).Elem()
+	t := cam.Type()
+	for f := range t.NumField() {
+		key := yamlKey(t.Field(f))
+		if key == "" {
+			continue
+		}
+		if _, ok := c.origins[fmt.Sprintf("cameras[%d].%s", i, key)]; !ok {
+			cam.Field(f).Set(def.Field(f))
+		}
+	}
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxError words a YAML parser error as "file:line: bad YAML: ...".
+func syntaxError(name string, err error) *Error {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: name, Line: line, Msg: "bad YAML: " + m[2]}
+	}
+	return &Error{File: name, Msg: "bad YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// yamlKey is a struct field's key in the file, or "" if it has none.
+func yamlKey(f reflect.StructField) string {
+	tag := f.Tag.Get("yaml")
+	name, _, _ := strings.Cut(tag, ",")
+	if name == "-" || !f.IsExported() {
+		return ""
+	}
+	if name == "" {
+		return strings.ToLower(f.Name)
+	}
+	return name
+}
+
+// walker checks a YAML tree against the Go type it decodes into, so that
+// each mistake is reported with its line, its field path and what the
+// field allows, and records where every value is.
+type walker struct {
+	file    string
+	origins map[string]origin
+	errs    []error
+}
+
+// maxErrors stops the walk from listing more mistakes than anyone reads.
+const maxErrors = 20
+
+func (w *walker) fail(n *yaml.Node, path, format string, args ...any) {
+	if len(w.errs) < maxErrors {
+		w.errs = append(w.errs, &Error{File: w.file, Line: n.Line, Field: path, Msg: fmt.Sprintf(format, args...)})
+	}
+}
+
+var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+
+// walk checks node n, found at path, against type t. depth bounds the
+// aliases followed.
+func (w *walker) walk(n *yaml.Node, t reflect.Type, path string, depth int) {
+	if n.Kind == yaml.AliasNode {
+		if depth > 8 || n.Alias == nil {
+			w.fail(n, path, "aliases nest too deep")
+			return
+		}
+		w.walk(n.Alias, t, path, depth+1)
+		return
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		// YAML would zero the field, which is rarely what an empty line means.
+		w.fail(n, path, "no value: give one, or leave the line out for the default")
+		return
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		v := reflect.New(t)
+		if err := n.Decode(v.Interface()); err != nil {
+			w.fail(n, path, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		w.mapping(n, t, path, depth)
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			w.fail(n, path, "%s where a list belongs", kindName(n))
+			return
+		}
+		for i, item := range n.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			w.origins[p] = origin{file: w.file, line: item.Line}
+			w.walk(item, t.Elem(), p, depth)
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			w.fail(n, path, "%s where a mapping of names to values belongs", kindName(n))
+			return
+		}
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := path + "." + k.Value
+			if first, ok := seen[k.Value]; ok {
+				w.fail(k, p, "set twice (first on line %d)", first)
+				continue
+			}
+			seen[k.Value] = k.Line
+			w.origins[p] = origin{file: w.file, line: k.Line}
+			w.walk(v, t.Elem(), p, depth)
+		}
+	case reflect.String, reflect.Int, reflect.Bool:
+		if n.Kind != yaml.ScalarNode {
+			w.fail(n, path, "%s where %s belongs", kindName(n), scalarName(t))
+			return
+		}
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			switch t.Kind() {
+			case reflect.Int:
+				w.fail(n, path, "%q is not a whole number", n.Value)
+			case reflect.Bool:
+				w.fail(n, path, "%q is not true or false", n.Value)
+			default:
+				w.fail(n, path, "%q is not text", n.Value)
+			}
+		}
+	default:
+		w.fail(n, path, "cannot be set in the file")
+	}
+}
+
+// mapping checks a YAML mapping against struct type t.
+func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string, depth int) {
+	what := "settings"
+	if path != "" {
+		what = path
+	}
+	if n.Kind != yaml.MappingNode {
+		w.fail(n, path, "%s where a mapping of %s belongs", kindName(n), what)
+		return
+	}
+	fields := map[string]reflect.Type{}
+	var names []string
+	for i := range t.NumField() {
+		if key := yamlKey(t.Field(i)); key != "" {
+			fields[key] = t.Field(i).Type
+			names = append(names, key)
+		}
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		p := k.Value
+		if path != "" {
+			p = path + "." + k.Value
+		}
+		ft, ok := fields[k.Value]
+		if !ok {
+			w.fail(k, path, "unknown field %q: use one of %s", k.Value, strings.Join(names, ", "))
+			continue
+		}
+		if first, ok := seen[k.Value]; ok {
+			w.fail(k, p, "set twice (first on line %d)", first)
+			continue
+		}
+		seen[k.Value] = k.Line
+		w.origins[p] = origin{file: w.file, line: k.Line}
+		w.walk(v, ft, p, depth)
+	}
+}
+
+// scalarName says what kind of value a type takes, for errors.
+func scalarName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int:
+		return "a whole number"
+	case reflect.Bool:
+		return "true or false"
+	}
+	return "text"
+}
