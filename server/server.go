@@ -30,7 +30,33 @@ type Server struct {
 	// Logger receives request errors; nil means slog.Default().
 	Logger *slog.Logger
 
+	// Users are the accounts of HTTP basic auth: user name → bcrypt hash of
+	// the password (framecast hash-password prints one). With Users or
+	// Tokens set, every route but /healthz and /assets/ needs one of them;
+	// with neither, every route is open.
+	Users map[string]string
+	// Tokens are read-only secrets, each opening one camera's stream and
+	// snapshot URLs as ?token=, and nothing else.
+	Tokens []Token
+	// ProtectStatus puts /api/status and /metrics behind the same auth as
+	// the cameras; without it they stay open even with Users set.
+	ProtectStatus bool
+	// AllowOrigin, when set, allows that origin (https://host:port, or * for
+	// any, then without credentials) to read responses across origins (CORS)
+	// and to frame the page. Empty sends no CORS headers.
+	AllowOrigin string
+	// MaxViewers caps the stream viewers of all cameras together, and
+	// MaxViewersPerCamera those of each camera; a stream beyond either gets
+	// 503 with Retry-After. Zero means no cap.
+	MaxViewers, MaxViewersPerCamera int
+	// MaxBodyBytes caps a request's body, which no route reads: larger gets
+	// 413, unknown length 411. Zero means 1 KiB.
+	MaxBodyBytes int64
+
 	started time.Time
+	auth    authState
+	viewers viewerLimits
+	failMax int // failed attempts before a client is refused; 0 means 5
 }
 
 // Handler returns the HTTP handler serving every route.
@@ -45,6 +71,8 @@ func (s *Server) Handler() http.Handler {
 		s.Logger = slog.Default()
 	}
 	s.started = time.Now()
+	s.initAuth()
+	s.initLimits()
 	mux := http.NewServeMux()
 	page, err := fs.Sub(web.FS, "static")
 	if err != nil {
@@ -55,31 +83,34 @@ func (s *Server) Handler() http.Handler {
 		// mjpg-streamer's URLs: /?action=stream and /?action=snapshot.
 		switch r.URL.Query().Get("action") {
 		case "":
-			files.ServeHTTP(w, r)
+			if s.allow(w, r, nil) {
+				files.ServeHTTP(w, r)
+			}
 		case "stream":
-			s.stream(w, r, s.Cameras[0])
+			s.serveStream(w, r, s.Cameras[0])
 		case "snapshot":
-			s.snapshot(w, r, s.Cameras[0])
+			s.serveSnapshot(w, r, s.Cameras[0])
 		default:
 			httpError(w, http.StatusBadRequest, "unknown action: use action=stream or action=snapshot")
 		}
 	})
 	mux.Handle("GET /assets/", files)
 	for _, p := range []string{"/stream", "/video_feed", "/stream.mjpg"} {
-		mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) { s.stream(w, r, s.Cameras[0]) })
+		mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) { s.serveStream(w, r, s.Cameras[0]) })
 	}
 	for _, p := range []string{"/snapshot", "/snapshot.jpg"} {
-		mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) { s.snapshot(w, r, s.Cameras[0]) })
+		mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) { s.serveSnapshot(w, r, s.Cameras[0]) })
 	}
-	mux.HandleFunc("GET /cam/{name}/stream", s.perCamera(s.stream))
-	mux.HandleFunc("GET /cam/{name}/snapshot", s.perCamera(s.snapshot))
-	mux.HandleFunc("GET /cam/{name}/snapshot.jpg", s.perCamera(s.snapshot))
-	mux.HandleFunc("GET /api/status", s.status)
+	mux.HandleFunc("GET /cam/{name}/stream", s.perCamera(s.serveStream))
+	mux.HandleFunc("GET /cam/{name}/snapshot", s.perCamera(s.serveSnapshot))
+	mux.HandleFunc("GET /cam/{name}/snapshot.jpg", s.perCamera(s.serveSnapshot))
+	mux.HandleFunc("GET /api/status", s.guardStatus(s.status))
+	mux.HandleFunc("GET /metrics", s.guardStatus(s.metrics))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	})
-	return mux
+	return s.secure(mux)
 }
 
 // perCamera resolves /cam/{name}/… to its hub.
@@ -92,7 +123,10 @@ func (s *Server) perCamera(fn func(http.ResponseWriter, *http.Request, *hub.Hub)
 				return
 			}
 		}
-		httpError(w, http.StatusNotFound, "no camera named "+strconv.Quote(name))
+		// Camera names are for those allowed in only.
+		if s.allow(w, r, nil) {
+			httpError(w, http.StatusNotFound, "no camera named "+strconv.Quote(name))
+		}
 	}
 }
 

@@ -1,0 +1,67 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// contentSecurityPolicy lets the page load only its own script, style,
+// pictures and status, and run no inline code. Blob and data pictures are
+// the page's own snapshots. frame-ancestors is added per Server.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
+	"img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
+
+// secure wraps every route: the security headers, CORS, and the checks of
+// checkRequest.
+func (s *Server) secure(next http.Handler) http.Handler {
+	// The page may be framed by itself and by the allowed origin (a Home
+	// Assistant dashboard); an <img> of the stream is not framing and is
+	// never blocked by this.
+	ancestors := "'self'"
+	if s.AllowOrigin != "" {
+		ancestors += " " + s.AllowOrigin
+	}
+	csp := contentSecurityPolicy + "; frame-ancestors " + ancestors
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		if s.AllowOrigin == "" {
+			h.Set("X-Frame-Options", "SAMEORIGIN")
+		} else {
+			h.Set("Access-Control-Allow-Origin", s.AllowOrigin)
+			if s.AllowOrigin != "*" {
+				// Credentials go with a named origin only; browsers refuse
+				// them with *.
+				h.Set("Access-Control-Allow-Credentials", "true")
+			}
+			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+				h.Set("Access-Control-Allow-Methods", "GET, HEAD")
+				h.Set("Access-Control-Allow-Headers", "Authorization")
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		if s.checkRequest(w, r) {
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// checkOrigin reports whether o is a valid AllowOrigin: * or an origin
+// such as https://ha.example:8123 (scheme, host, optional port; no path).
+func checkOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.ContainsAny(o, " ,;'\"") {
+		return errors.New("allow-origin " + o + " is not * or an origin like https://host:port")
+	}
+	return nil
+}
