@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/framecast/framecast/mjpeg"
+)
+
+// refFrame is one published frame of the reference server: its part
+// header (rendered once), and a channel closed when a newer frame replaces it.
+type refFrame struct {
+	header []byte
+	data   []byte
+	next   chan struct{}
+}
+
+// reference is the minimal raw-socket server framecast is measured against:
+// it replays the same JPEGs at the same rate as framecast's file source and
+// writes each new frame to every connection as the same multipart part
+// (header, JPEG, trailer) in one writev, with no HTTP at all. Like
+// framecast it keeps only the latest frame, so a slow reader skips frames.
+type reference struct {
+	frames [][]byte
+	fps    int
+	cur    atomic.Pointer[refFrame]
+}
+
+// loadFrames reads every JPEG of an MJPEG file into memory.
+func loadFrames(path string) ([][]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sp := mjpeg.NewSplitter(f, 0)
+	var frames [][]byte
+	for {
+		b, err := sp.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		frames = append(frames, b)
+	}
+	if len(frames) == 0 {
+		return nil, fmt.Errorf("%s: no JPEG frames", path)
+	}
+	return frames, nil
+}
+
+// serve publishes frames and serves ln until ctx ends.
+func (r *reference) serve(ctx context.Context, ln net.Listener) error {
+	r.cur.Store(&refFrame{next: make(chan struct{})})
+	go r.publish(ctx)
+	go func() {
+		<-ctx.Done()
+		ln.Close()
+	}()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		go r.conn(ctx, c)
+	}
+}
+
+func (r *reference) publish(ctx context.Context) {
+	tick := time.NewTicker(time.Second / time.Duration(r.fps))
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		data := r.frames[i%len(r.frames)]
+		f := &refFrame{data: data, next: make(chan struct{})}
+		f.header = mjpeg.AppendPartHeader(make([]byte, 0, 96), mjpeg.Frame{Data: data, Time: time.Now()})
+		old := r.cur.Swap(f)
+		close(old.next)
+	}
+}
+
+var (
+	refOpening = mjpeg.OpeningBoundary(mjpeg.Boundary)
+	refTrailer = mjpeg.PartTrailer(mjpeg.Boundary)
+)
+
+// conn writes every newest frame to c until a write fails or ctx ends.
+func (r *reference) conn(ctx context.Context, c net.Conn) {
+	defer c.Close()
+	if _, err := c.Write(refOpening); err != nil {
+		return
+	}
+	var arr [3][]byte
+	f := r.cur.Load()
+	for {
+		select {
+		case <-f.next:
+		case <-ctx.Done():
+			return
+		}
+		f = r.cur.Load()
+		arr = [3][]byte{f.header, f.data, refTrailer}
+		bufs := net.Buffers(arr[:])
+		if _, err := bufs.WriteTo(c); err != nil {
+			return
+		}
+	}
+}
