@@ -11,8 +11,9 @@ var ErrTruncated = errors.New("mjpeg: truncated JPEG")
 
 // ErrInvalid is returned when bytes are not a JPEG structure: no SOI at the
 // start, a segment length below 2, a marker where none may be, a frame header
-// (SOFn) or scan header (SOS) whose length does not fit its component count,
-// an SOS before the SOFn, a second SOFn, or an EOI before any SOS.
+// (SOFn) with zero width, a frame or scan header (SOS) whose length does not
+// fit its component count, an SOS before the SOFn, a second SOFn, or an EOI
+// before any SOS.
 var ErrInvalid = errors.New("mjpeg: invalid JPEG")
 
 // JPEG marker codes (the byte after 0xFF).
@@ -125,6 +126,9 @@ func (w *walker) walk(b []byte) (int, error) {
 				}
 				if nf := int(b[p+9]); nf == 0 || n != 8+3*nf {
 					return 0, ErrInvalid
+				}
+				if b[p+7] == 0 && b[p+8] == 0 {
+					return 0, ErrInvalid // zero width
 				}
 				w.sawSOF = true
 			case m == markerSOS:

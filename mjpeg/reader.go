@@ -101,7 +101,7 @@ func (r *Reader) NextPart() (Part, error) {
 		return Part{}, r.err
 	}
 	if len(r.boundary) == 0 {
-		return Part{}, errors.New("mjpeg: empty multipart boundary")
+		return Part{}, r.fail(errors.New("mjpeg: empty multipart boundary"))
 	}
 	if !r.inPart {
 		if err := r.seek(); err != nil {

@@ -130,7 +130,7 @@ func (s *Splitter) scan() ([]byte, bool) {
 			}
 			// Too large: an SOI cannot lie inside the frame's entropy data,
 			// so the next one after the part seen is the next frame.
-			s.drop(s.max - 1)
+			s.drop(max(s.max-1, 2))
 		default:
 			// Invalid: the next frame may start inside this one (this one
 			// may have been cut short), so look again just after its SOI.
