@@ -56,9 +56,11 @@ type origin struct {
 	label string // "-fps" or "FRAMECAST_FPS"
 }
 
-// errAt builds the error for the value at path, located by its origin or,
-// for a value the file left out, by its nearest ancestor in the file.
-func (c *Config) errAt(path, format string, args ...any) *Error {
+// Errorf returns the error for the value at path ("cameras[1].source"):
+// named by the flag or environment variable that set it, or located in the
+// file by the value's line or, for a value the file left out, by its
+// nearest ancestor's line.
+func (c *Config) Errorf(path, format string, args ...any) *Error {
 	e := &Error{Field: path, Msg: fmt.Sprintf(format, args...)}
 	if o, ok := c.origins[path]; ok && o.label != "" {
 		e.Field = o.label

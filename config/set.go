@@ -39,7 +39,7 @@ var settings = map[string]setting{
 	"hflip":          {"hflip", true, func(_ *Config, cam *Camera, v string) error { return setBool(&cam.HFlip, v) }},
 	"vflip":          {"vflip", true, func(_ *Config, cam *Camera, v string) error { return setBool(&cam.VFlip, v) }},
 	"rotation":       {"rotation", true, func(_ *Config, cam *Camera, v string) error { return setInt(&cam.Rotation, v) }},
-	"index":          {"index", true, func(_ *Config, cam *Camera, v string) error { return setInt(&cam.Index, v) }},
+	"camera-index":   {"index", true, func(_ *Config, cam *Camera, v string) error { return setInt(&cam.Index, v) }},
 	"idle-timeout":   {"idle_timeout", true, func(_ *Config, cam *Camera, v string) error { return cam.IdleTimeout.Set(v) }},
 	"stall-timeout":  {"stall_timeout", true, func(_ *Config, cam *Camera, v string) error { return cam.StallTimeout.Set(v) }},
 	"max-frame-size": {"max_frame_size", true, func(_ *Config, cam *Camera, v string) error { return cam.MaxFrameSize.Set(v) }},

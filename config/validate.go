@@ -22,7 +22,7 @@ func (c *Config) Validate() error {
 	}
 	var errs []error
 	bad := func(path, format string, args ...any) {
-		errs = append(errs, c.errAt(path, format, args...))
+		errs = append(errs, c.Errorf(path, format, args...))
 	}
 	if err := checkListen(c.Listen); err != nil {
 		bad("listen", "%v", err)

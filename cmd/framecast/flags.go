@@ -1,144 +1,163 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"strconv"
+	"sort"
 	"strings"
 	"time"
+
+	"github.com/framecast/framecast/config"
 )
 
-// options are the settings of one framecast run, as the flags give them.
-type options struct {
-	listen          string
-	source          string
-	name            string
-	width, height   int
-	fps             int
-	quality         int
-	idleTimeout     time.Duration
-	stallTimeout    time.Duration
-	snapshotTimeout time.Duration
-	writeTimeout    time.Duration
-	maxFrameSize    int
-	logFormat       string
-	logLevel        string
+// cli is what the command line asks for besides the configuration.
+type cli struct {
+	configFile  string
+	printConfig bool
+	version     bool
 }
 
-// parseFlags reads args into options and checks every value, naming the
-// flag and its allowed range in the error.
-func parseFlags(args []string, stderr io.Writer) (*options, error) {
-	o := &options{}
+// newFlagSet defines every flag, with config.Default's values as defaults.
+// Each setting flag is named as config.Set names it.
+func newFlagSet(c *cli, stderr io.Writer) *flag.FlagSet {
+	def := config.Default()
+	cam := def.Cameras[0]
 	fs := flag.NewFlagSet("framecast", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "framecast streams a camera to web browsers as MJPEG.\n\nUsage:\n  framecast [flags]\n\nFlags:\n")
+		fmt.Fprint(stderr, `framecast streams cameras to web browsers as MJPEG.
+
+Usage:
+  framecast [flags]                 serve (flags alone run one camera)
+  framecast -config FILE [flags]    serve the cameras of a YAML file; flags override it
+  framecast -print-config [flags]   print the effective configuration as YAML
+  framecast check-config FILE       check a configuration file and its sources, then exit
+  framecast hash-password           read a password (prompt or stdin), print its bcrypt hash
+
+Every flag -some-name may also be given as the environment variable
+FRAMECAST_SOME_NAME; flags override the environment, which overrides the file.
+Camera flags (-source, -size, -fps, ...) apply to the default camera.
+
+Flags:
+`)
 		fs.PrintDefaults()
 	}
-	size := "640x480"
-	maxFrame := "16MiB"
-	fs.StringVar(&o.listen, "listen", ":8080", "`address` to serve HTTP on (host:port; port 0 picks a free one)")
-	fs.StringVar(&o.source, "source", "testpattern", "where frames come from: testpattern, or file:PATH (a .mjpeg file or a folder of .jpg files)")
-	fs.StringVar(&o.name, "name", "camera", "the camera's `name`, shown on the page and in status")
-	fs.StringVar(&size, "size", size, "picture size `WxH`, from 16x16 to 7680x4320")
-	fs.IntVar(&o.fps, "fps", 30, "frames per second, 1 to 120")
-	fs.IntVar(&o.quality, "quality", 80, "JPEG quality of encoded frames, 1 to 100")
-	fs.DurationVar(&o.idleTimeout, "idle-timeout", 10*time.Second, "stop the camera this long after the last viewer left; 0 keeps it running")
-	fs.DurationVar(&o.stallTimeout, "stall-timeout", 5*time.Second, "restart a source that sent no frame for this long")
-	fs.DurationVar(&o.snapshotTimeout, "snapshot-timeout", 5*time.Second, "how long a snapshot waits for a picture before answering 503")
-	fs.DurationVar(&o.writeTimeout, "write-timeout", 10*time.Second, "drop a viewer whose connection took no data for this long")
-	fs.StringVar(&maxFrame, "max-frame-size", maxFrame, "largest JPEG frame accepted from a source (`bytes`, with KiB/MiB suffixes allowed)")
-	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&c.configFile, "config", "", "read settings and cameras from this YAML `file`")
+	fs.BoolVar(&c.printConfig, "print-config", false, "print the effective configuration as YAML and exit")
+	fs.BoolVar(&c.version, "version", false, "print the version and exit")
+
+	fs.String("listen", def.Listen, "`address` to serve on (host:port; port 0 picks a free one)")
+	fs.String("tls-cert", "", "serve HTTPS (and HTTP/2) with this PEM certificate `file`; needs -tls-key")
+	fs.String("tls-key", "", "the PEM private key `file` of -tls-cert")
+	fs.String("log-format", def.LogFormat, "log format: text or json")
+	fs.String("log-level", def.LogLevel, "log level: debug, info, warn or error")
+	fs.Duration("snapshot-timeout", time.Duration(def.SnapshotTimeout), "how long a snapshot waits for a picture before answering 503")
+	fs.Duration("write-timeout", time.Duration(def.WriteTimeout), "drop a viewer whose connection took no data for this long")
+	fs.Duration("read-header-timeout", time.Duration(def.ReadHeaderTimeout), "drop a client that takes longer than this to send its request headers")
+	fs.String("max-header-bytes", def.MaxHeaderBytes.String(), "largest request headers accepted (`bytes`, 1KiB to 1MiB)")
+	fs.String("allow-origin", "", "CORS: comma-separated `origins` allowed to fetch streams and snapshots (* for any)")
+	fs.Int("max-viewers", def.MaxViewers, "most stream viewers over all cameras; 0 means no limit")
+	fs.Int("max-viewers-per-camera", def.MaxViewersPerCamera, "most stream viewers of one camera; 0 means no limit")
+	fs.Bool("protect-status", false, "ask the users' password for /api/status too")
+	fs.Bool("protect-metrics", false, "ask the users' password for /metrics too")
+
+	fs.String("source", cam.Source, "where frames come from: testpattern, or file:PATH (a .mjpeg file or a folder of .jpg files)")
+	fs.String("name", cam.Name, "the camera's `name`, shown on the page, in status and in /cam/NAME/ URLs")
+	fs.String("size", cam.Size.String(), "picture size `WxH`, from 16x16 to 7680x4320")
+	fs.Int("fps", cam.FPS, "frames per second, 1 to 120")
+	fs.Int("quality", cam.Quality, "JPEG quality of encoded frames, 1 to 100")
+	fs.Bool("hflip", false, "mirror the picture left to right (sources that can)")
+	fs.Bool("vflip", false, "flip the picture upside down (sources that can)")
+	fs.Int("rotation", 0, "rotate the picture by 0, 90, 180 or 270 degrees (sources that can)")
+	fs.Int("camera-index", 0, "which camera of a source kind that reaches several (0 is the first)")
+	fs.Duration("idle-timeout", time.Duration(cam.IdleTimeout), "stop the camera this long after the last viewer left; 0 keeps it running")
+	fs.Duration("stall-timeout", time.Duration(cam.StallTimeout), "restart a source that sent no frame for this long")
+	fs.String("max-frame-size", cam.MaxFrameSize.String(), "largest JPEG frame accepted from a source (`bytes`, with KiB/MiB suffixes allowed)")
+	fs.String("token", "", "comma-separated read-only `tokens` that open the stream and snapshot with ?token=")
+	return fs
+}
+
+// loadConfig reads the command line, the environment (environ as
+// os.Environ gives it) and the configuration file into a checked
+// configuration. Flags override the environment, which overrides the file.
+func loadConfig(args, environ []string, stderr io.Writer) (*config.Config, *cli, error) {
+	c := &cli{}
+	fs := newFlagSet(c, stderr)
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (flags start with -)", fs.Arg(0))
+		return nil, nil, fmt.Errorf("unexpected argument %q (flags start with -)", fs.Arg(0))
 	}
-	var err error
-	if o.width, o.height, err = parseSize(size); err != nil {
-		return nil, fmt.Errorf("-size: %w", err)
+	if c.version {
+		return nil, c, nil
 	}
-	if o.maxFrameSize, err = parseBytes(maxFrame); err != nil || o.maxFrameSize < 1024 || o.maxFrameSize > 1<<30 {
-		return nil, fmt.Errorf("-max-frame-size: bad value %q: use a size from 1KiB to 1GiB", maxFrame)
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+
+	env, err := framecastEnv(environ)
+	if err != nil {
+		return nil, nil, err
 	}
-	checks := []struct {
-		ok  bool
-		msg string
-	}{
-		{o.fps >= 1 && o.fps <= 120, fmt.Sprintf("-fps: %d is out of range: use 1 to 120", o.fps)},
-		{o.quality >= 1 && o.quality <= 100, fmt.Sprintf("-quality: %d is out of range: use 1 to 100", o.quality)},
-		{o.idleTimeout >= 0, "-idle-timeout: must not be negative"},
-		{o.stallTimeout > 0, "-stall-timeout: must be positive"},
-		{o.snapshotTimeout > 0, "-snapshot-timeout: must be positive"},
-		{o.writeTimeout > 0, "-write-timeout: must be positive"},
-		{o.logFormat == "text" || o.logFormat == "json", fmt.Sprintf("-log-format: %q is not text or json", o.logFormat)},
-		{validName(o.name), fmt.Sprintf("-name: %q: use 1 to 64 letters, digits, '-', '_' or '.'", o.name)},
+	if v, ok := env["config"]; ok && !given["config"] {
+		c.configFile = v
 	}
-	for _, c := range checks {
-		if !c.ok {
-			return nil, errors.New(c.msg)
+	delete(env, "config")
+
+	cfg := config.Default()
+	if c.configFile != "" {
+		if cfg, err = config.Load(c.configFile); err != nil {
+			return nil, nil, err
 		}
 	}
-	if _, err := parseLevel(o.logLevel); err != nil {
-		return nil, err
+	// Sorted, so that with several mistakes the first reported is stable.
+	names := make([]string, 0, len(env))
+	for name := range env {
+		names = append(names, name)
 	}
-	if _, port, err := net.SplitHostPort(o.listen); err != nil {
-		return nil, fmt.Errorf("-listen: %q is not host:port (for example :8080 or 127.0.0.1:8080)", o.listen)
-	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return nil, fmt.Errorf("-listen: port %q is not a number from 0 to 65535", port)
-	}
-	return o, nil
-}
-
-// parseSize reads "WxH" within 16x16..7680x4320.
-func parseSize(s string) (w, h int, err error) {
-	ws, hs, ok := strings.Cut(strings.ToLower(s), "x")
-	w, err1 := strconv.Atoi(ws)
-	h, err2 := strconv.Atoi(hs)
-	if !ok || err1 != nil || err2 != nil {
-		return 0, 0, fmt.Errorf("%q is not WxH (for example 1280x720)", s)
-	}
-	if w < 16 || h < 16 || w > 7680 || h > 4320 {
-		return 0, 0, fmt.Errorf("%dx%d is out of range: use 16x16 to 7680x4320", w, h)
-	}
-	return w, h, nil
-}
-
-// parseBytes reads a byte count such as 16MiB, 512KiB, 4MB or 65536.
-func parseBytes(s string) (int, error) {
-	units := []struct {
-		suffix string
-		mult   int
-	}{{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"kb", 1000}, {"mb", 1000 * 1000}, {"gb", 1000 * 1000 * 1000}, {"k", 1 << 10}, {"m", 1 << 20}, {"b", 1}}
-	t := strings.ToLower(strings.TrimSpace(s))
-	mult := 1
-	for _, u := range units {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
-			break
+	sort.Strings(names)
+	for _, name := range names {
+		if err := cfg.Set(name, env[name], config.EnvName(name)); err != nil {
+			return nil, nil, err
 		}
 	}
-	n, err := strconv.Atoi(t)
-	if err != nil || n < 0 || n > (1<<40)/mult {
-		return 0, fmt.Errorf("bad size %q", s)
+	var ferr error
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "config" || f.Name == "print-config" || f.Name == "version" || ferr != nil {
+			return
+		}
+		ferr = cfg.Set(f.Name, f.Value.String(), "-"+f.Name)
+	})
+	if ferr != nil {
+		return nil, nil, ferr
 	}
-	return n * mult, nil
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	return cfg, c, nil
 }
 
-// validName reports whether s may name a camera (it appears in URLs).
-func validName(s string) bool {
-	if len(s) == 0 || len(s) > 64 || s == "." || s == ".." {
-		return false
+// framecastEnv picks the FRAMECAST_* variables out of environ, by setting
+// name (FRAMECAST_MAX_FRAME_SIZE → max-frame-size). A variable that names
+// no setting is an error: it is most likely a typo.
+func framecastEnv(environ []string) (map[string]string, error) {
+	known := map[string]bool{"config": true}
+	for _, name := range config.Settings() {
+		known[name] = true
 	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
+	env := map[string]string{}
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		rest, ok := strings.CutPrefix(k, "FRAMECAST_")
+		if !ok {
+			continue
 		}
+		name := strings.ToLower(strings.ReplaceAll(rest, "_", "-"))
+		if !known[name] || k != config.EnvName(name) {
+			return nil, &config.Error{Field: k, Msg: "not a framecast setting: each flag -some-name is FRAMECAST_SOME_NAME (see framecast -help)"}
+		}
+		env[name] = v
 	}
-	return true
+	return env, nil
 }

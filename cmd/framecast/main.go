@@ -1,7 +1,7 @@
-// Command framecast streams a camera to web browsers as MJPEG.
+// Command framecast streams cameras to web browsers as MJPEG.
 //
-// Run it with no flags to serve a live test pattern on :8080; see
-// framecast -help for every flag.
+// Run it with no flags to serve a live test pattern on :8080, or with
+// -config framecast.yaml to serve the cameras of a file; see framecast -help.
 package main
 
 import (
@@ -15,10 +15,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
+	"github.com/framecast/framecast/config"
 	"github.com/framecast/framecast/hub"
 	"github.com/framecast/framecast/picture"
 	"github.com/framecast/framecast/server"
@@ -34,44 +36,142 @@ func main() {
 // sends the address it listens on to ready, when not nil, and returns the
 // process's exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- string) int {
-	o, err := parseFlags(args, stderr)
+	a := &app{stdin: os.Stdin, stdout: stdout, stderr: stderr, environ: os.Environ()}
+	return a.run(ctx, args, ready)
+}
+
+// app is one run of the command with its standard streams and environment.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	environ        []string
+}
+
+// run runs a subcommand, or serves.
+func (a *app) run(ctx context.Context, args []string, ready chan<- string) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "check-config":
+			return a.checkConfig(args[1:])
+		case "hash-password":
+			return a.hashPassword(args[1:])
+		}
+	}
+	cfg, c, err := loadConfig(args, a.environ, a.stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "framecast:", err)
+		a.fail(err)
 		return 2
 	}
-	log := newLogger(o, stderr)
-	src, describe, err := newSource(o, log)
+	switch {
+	case c.version:
+		fmt.Fprintln(a.stdout, "framecast", server.Version)
+		return 0
+	case c.printConfig:
+		return a.printConfig(cfg)
+	}
+	return a.serve(ctx, cfg, ready)
+}
+
+// fail prints each of err's lines (a joined error has several) prefixed
+// with framecast:.
+func (a *app) fail(err error) {
+	var many interface{ Unwrap() []error }
+	if errors.As(err, &many) {
+		for _, e := range many.Unwrap() {
+			fmt.Fprintln(a.stderr, "framecast:", e)
+		}
+		return
+	}
+	fmt.Fprintln(a.stderr, "framecast:", err)
+}
+
+// printConfig writes the effective configuration as YAML, secrets included:
+// it is meant to be saved as a file and loaded again.
+func (a *app) printConfig(cfg *config.Config) int {
+	out, err := yaml.Marshal(cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "framecast:", err)
-		return 2
+		a.fail(err)
+		return 1
 	}
-	h := hub.New(hub.Config{
-		Name:         o.name,
-		Source:       src,
-		Describe:     describe,
-		IdleTimeout:  o.idleTimeout,
-		StallTimeout: o.stallTimeout,
-		Width:        o.width,
-		Height:       o.height,
-		NoSignal: func(w, hh int, since time.Duration, lastErr string) ([]byte, error) {
-			return picture.NoSignal(w, hh, o.quality, since, lastErr)
+	fmt.Fprintf(a.stdout, "# framecast %s: the effective configuration\n", server.Version)
+	a.stdout.Write(out)
+	return 0
+}
+
+// camera is a configured camera with the source built for it.
+type camera struct {
+	config.Camera
+	source   hub.Source
+	describe string
+}
+
+// buildSources builds every camera's source, the default camera first (the
+// server serves its first camera at /stream). A source's error is located
+// like any other configuration error.
+func buildSources(cfg *config.Config, log *slog.Logger) ([]camera, error) {
+	def := cfg.DefaultIndex()
+	order := []int{def}
+	for i := range cfg.Cameras {
+		if i != def {
+			order = append(order, i)
+		}
+	}
+	var cams []camera
+	var errs []error
+	for _, i := range order {
+		src, describe, err := newSource(cfg.Cameras[i], log)
+		if err != nil {
+			errs = append(errs, cfg.Errorf(fmt.Sprintf("cameras[%d].source", i), "%v", err))
+			continue
+		}
+		cams = append(cams, camera{cfg.Cameras[i], src, describe})
+	}
+	return cams, errors.Join(errs...)
+}
+
+// newHub makes the hub of one camera.
+func newHub(c camera, log *slog.Logger) *hub.Hub {
+	quality := c.Quality
+	return hub.New(hub.Config{
+		Name:         c.Name,
+		Source:       c.source,
+		Describe:     c.describe,
+		IdleTimeout:  time.Duration(c.IdleTimeout),
+		StallTimeout: time.Duration(c.StallTimeout),
+		Width:        c.Size.Width,
+		Height:       c.Size.Height,
+		NoSignal: func(w, h int, since time.Duration, lastErr string) ([]byte, error) {
+			return picture.NoSignal(w, h, quality, since, lastErr)
 		},
 		Logger: log,
 	})
-	defer h.Close()
+}
 
+// serve runs the cameras of cfg and serves them until ctx ends.
+func (a *app) serve(ctx context.Context, cfg *config.Config, ready chan<- string) int {
+	log := newLogger(cfg, a.stderr)
+	cams, err := buildSources(cfg, log)
+	if err != nil {
+		a.fail(err)
+		return 2
+	}
+	hubs := make([]*hub.Hub, len(cams))
+	for i, c := range cams {
+		hubs[i] = newHub(c, log)
+		defer hubs[i].Close()
+	}
 	srv := &server.Server{
-		Cameras:         []*hub.Hub{h},
-		SnapshotTimeout: o.snapshotTimeout,
-		WriteTimeout:    o.writeTimeout,
+		Cameras:         hubs,
+		SnapshotTimeout: time.Duration(cfg.SnapshotTimeout),
+		WriteTimeout:    time.Duration(cfg.WriteTimeout),
 		Logger:          log,
 	}
-	ln, err := net.Listen("tcp", o.listen)
+	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		fmt.Fprintln(stderr, "framecast: -listen:", err)
+		a.fail(cfg.Errorf("listen", "%v", err))
 		return 1
 	}
 	// Streams never go idle, so shutdown ends them through their context.
@@ -79,21 +179,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	defer endStreams()
 	hs := &http.Server{
 		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: time.Duration(cfg.ReadHeaderTimeout),
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10,
+		MaxHeaderBytes:    int(cfg.MaxHeaderBytes),
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
-	fmt.Fprintf(stdout, "framecast: serving %q (%s) at %s\n", o.name, describe, urlOf(ln.Addr()))
+	root := urlOf(ln.Addr(), cfg.TLS.Enabled())
+	for i, c := range cams {
+		if i == 0 {
+			fmt.Fprintf(a.stdout, "framecast: serving %q (%s) at %s\n", c.Name, c.describe, root)
+		} else {
+			fmt.Fprintf(a.stdout, "framecast: serving %q (%s) at /cam/%s/stream\n", c.Name, c.describe, c.Name)
+		}
+	}
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	go func() {
+		if cfg.TLS.Enabled() {
+			// ServeTLS turns HTTP/2 on, so browsers can open many streams
+			// over one connection.
+			served <- hs.ServeTLS(ln, cfg.TLS.Cert, cfg.TLS.Key)
+		} else {
+			served <- hs.Serve(ln)
+		}
+	}()
 	select {
 	case err := <-served:
-		fmt.Fprintln(stderr, "framecast:", err)
+		a.fail(err)
 		return 1
 	case <-ctx.Done():
 	}
@@ -108,34 +223,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 }
 
 // urlOf is the URL to print for a listening address.
-func urlOf(a net.Addr) string {
+func urlOf(a net.Addr, tls bool) string {
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
 	tcp, ok := a.(*net.TCPAddr)
 	if !ok {
-		return "http://" + a.String() + "/"
+		return scheme + "://" + a.String() + "/"
 	}
 	if tcp.IP.IsUnspecified() {
 		host, _ := os.Hostname()
 		if host == "" {
 			host = "localhost"
 		}
-		return fmt.Sprintf("http://%s:%d/ (all interfaces; on this machine http://127.0.0.1:%d/)", host, tcp.Port, tcp.Port)
+		return fmt.Sprintf("%s://%s:%d/ (all interfaces; on this machine %s://127.0.0.1:%d/)", scheme, host, tcp.Port, scheme, tcp.Port)
 	}
-	return "http://" + tcp.String() + "/"
+	return scheme + "://" + tcp.String() + "/"
 }
 
-func newLogger(o *options, w io.Writer) *slog.Logger {
-	lvl, _ := parseLevel(o.logLevel)
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	lvl, _ := config.ParseLevel(cfg.LogLevel)
 	opts := &slog.HandlerOptions{Level: lvl}
-	if o.logFormat == "json" {
+	if cfg.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-func parseLevel(s string) (slog.Level, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(strings.ToUpper(s))); err != nil {
-		return 0, fmt.Errorf("-log-level: %q is not debug, info, warn or error", s)
-	}
-	return l, nil
 }
