@@ -30,13 +30,12 @@ type Config struct {
 	// Users may log in with HTTP basic auth; when there are none, no
 	// password is asked.
 	Users []User `yaml:"users,omitempty"`
-	// ProtectStatus puts /api/status behind the users' basic auth.
+	// ProtectStatus puts /api/status and /metrics behind the users' basic
+	// auth; without it they stay open.
 	ProtectStatus bool `yaml:"protect_status"`
-	// ProtectMetrics puts /metrics behind the users' basic auth.
-	ProtectMetrics bool `yaml:"protect_metrics"`
-	// AllowOrigin lists the origins allowed by CORS ("*" for any); empty
-	// sends no CORS headers.
-	AllowOrigin []string `yaml:"allow_origin,omitempty"`
+	// AllowOrigin is the origin allowed by CORS (https://host:port, or "*"
+	// for any); empty sends no CORS headers.
+	AllowOrigin string `yaml:"allow_origin,omitempty"`
 	// MaxViewers caps stream viewers over all cameras; 0 means no cap.
 	MaxViewers int `yaml:"max_viewers"`
 	// MaxViewersPerCamera caps stream viewers of each camera; 0 means no cap.

@@ -25,11 +25,10 @@ var settings = map[string]setting{
 	"max-header-bytes":       {"max_header_bytes", false, func(c *Config, _ *Camera, v string) error { return c.MaxHeaderBytes.Set(v) }},
 	"tls-cert":               {"tls.cert", false, func(c *Config, _ *Camera, v string) error { c.TLS.Cert = v; return nil }},
 	"tls-key":                {"tls.key", false, func(c *Config, _ *Camera, v string) error { c.TLS.Key = v; return nil }},
-	"allow-origin":           {"allow_origin", false, func(c *Config, _ *Camera, v string) error { c.AllowOrigin = splitList(v); return nil }},
+	"allow-origin":           {"allow_origin", false, func(c *Config, _ *Camera, v string) error { c.AllowOrigin = v; return nil }},
 	"max-viewers":            {"max_viewers", false, func(c *Config, _ *Camera, v string) error { return setInt(&c.MaxViewers, v) }},
 	"max-viewers-per-camera": {"max_viewers_per_camera", false, func(c *Config, _ *Camera, v string) error { return setInt(&c.MaxViewersPerCamera, v) }},
 	"protect-status":         {"protect_status", false, func(c *Config, _ *Camera, v string) error { return setBool(&c.ProtectStatus, v) }},
-	"protect-metrics":        {"protect_metrics", false, func(c *Config, _ *Camera, v string) error { return setBool(&c.ProtectMetrics, v) }},
 
 	"name":           {"name", true, func(_ *Config, cam *Camera, v string) error { cam.Name = v; return nil }},
 	"source":         {"source", true, func(_ *Config, cam *Camera, v string) error { cam.Source = v; return nil }},
@@ -72,8 +71,8 @@ func EnvName(name string) string {
 
 // Set overrides the setting name (a flag name such as "fps") with value;
 // label ("-fps" or "FRAMECAST_FPS") names it in errors, from Set and from
-// Validate. Camera settings apply to the default camera. Lists (allow-origin,
-// token) are comma-separated.
+// Validate. Camera settings apply to the default camera. The token setting
+// is a comma-separated list.
 func (c *Config) Set(name, value, label string) error {
 	s, ok := settings[name]
 	if !ok {

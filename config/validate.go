@@ -52,9 +52,9 @@ func (c *Config) Validate() error {
 	}
 	c.validateTLS(bad)
 	c.validateUsers(bad)
-	for i, o := range c.AllowOrigin {
-		if err := checkOrigin(o); err != nil {
-			bad(fmt.Sprintf("allow_origin[%d]", i), "%v", err)
+	if c.AllowOrigin != "" {
+		if err := checkOrigin(c.AllowOrigin); err != nil {
+			bad("allow_origin", "%v", err)
 		}
 	}
 	switch {
@@ -64,6 +64,7 @@ func (c *Config) Validate() error {
 		bad("cameras", "%d cameras are too many: use at most %d", len(c.Cameras), MaxCameras)
 	}
 	names := map[string]int{}
+	tokens := map[string]string{} // secret → path of its first use
 	def := -1
 	for i := range c.Cameras {
 		cam := &c.Cameras[i]
@@ -82,7 +83,7 @@ func (c *Config) Validate() error {
 				def = i
 			}
 		}
-		cam.validate(at, bad)
+		cam.validate(at, bad, tokens)
 	}
 	return errors.Join(errs...)
 }
@@ -95,7 +96,7 @@ func (c *Config) onLine(path string) string {
 	return ""
 }
 
-func (cam *Camera) validate(at func(string) string, bad func(string, string, ...any)) {
+func (cam *Camera) validate(at func(string) string, bad func(string, string, ...any), tokens map[string]string) {
 	if strings.TrimSpace(cam.Source) == "" {
 		bad(at("source"), "empty: name a source, as in testpattern or file:/path/to/video.mjpeg")
 	}
@@ -130,15 +131,15 @@ func (cam *Camera) validate(at func(string) string, bad func(string, string, ...
 			bad(at("controls"), "a control has no name")
 		}
 	}
-	seen := map[string]bool{}
 	for j, t := range cam.Tokens {
 		p := fmt.Sprintf("%s[%d]", at("tokens"), j)
 		if err := checkToken(t.Secret); err != nil {
 			bad(p, "%v", err)
-		} else if seen[t.Secret] {
-			bad(p, "the same token is listed twice")
+		} else if first, dup := tokens[t.Secret]; dup {
+			bad(p, "the same token is already %s: give each its own", first)
+		} else {
+			tokens[t.Secret] = p
 		}
-		seen[t.Secret] = true
 	}
 }
 
@@ -172,13 +173,8 @@ func (c *Config) validateUsers(bad func(string, string, ...any)) {
 			bad(p+".password_hash", "not a bcrypt hash: run framecast hash-password and paste what it prints")
 		}
 	}
-	if len(c.Users) == 0 {
-		if c.ProtectStatus {
-			bad("protect_status", "needs users to log in with: add users, or set it to false")
-		}
-		if c.ProtectMetrics {
-			bad("protect_metrics", "needs users to log in with: add users, or set it to false")
-		}
+	if len(c.Users) == 0 && c.ProtectStatus {
+		bad("protect_status", "needs users to log in with: add users, or set it to false")
 	}
 }
 
@@ -204,7 +200,7 @@ func checkOrigin(s string) error {
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(s, "/") {
+		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(s, "/") || strings.ContainsAny(s, " ,;'\"") {
 		return fmt.Errorf("%q is not an origin: use * or scheme://host[:port], as in https://example.com", s)
 	}
 	return nil

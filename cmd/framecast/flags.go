@@ -56,11 +56,10 @@ Flags:
 	fs.Duration("write-timeout", time.Duration(def.WriteTimeout), "drop a viewer whose connection took no data for this long")
 	fs.Duration("read-header-timeout", time.Duration(def.ReadHeaderTimeout), "drop a client that takes longer than this to send its request headers")
 	fs.String("max-header-bytes", def.MaxHeaderBytes.String(), "largest request headers accepted (`bytes`, 1KiB to 1MiB)")
-	fs.String("allow-origin", "", "CORS: comma-separated `origins` allowed to fetch streams and snapshots (* for any)")
+	fs.String("allow-origin", "", "CORS: the `origin` (https://host:port, or * for any) allowed to fetch streams and snapshots and to frame the page")
 	fs.Int("max-viewers", def.MaxViewers, "most stream viewers over all cameras; 0 means no limit")
 	fs.Int("max-viewers-per-camera", def.MaxViewersPerCamera, "most stream viewers of one camera; 0 means no limit")
-	fs.Bool("protect-status", false, "ask the users' password for /api/status too")
-	fs.Bool("protect-metrics", false, "ask the users' password for /metrics too")
+	fs.Bool("protect-status", false, "ask the users' password for /api/status and /metrics too")
 
 	fs.String("source", cam.Source, "where frames come from: testpattern, or file:PATH (a .mjpeg file or a folder of .jpg files)")
 	fs.String("name", cam.Name, "the camera's `name`, shown on the page, in status and in /cam/NAME/ URLs")

@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -150,6 +149,32 @@ func newHub(c camera, log *slog.Logger) *hub.Hub {
 	})
 }
 
+// newServer gives the server the settings of cfg.
+func newServer(cfg *config.Config, hubs []*hub.Hub, log *slog.Logger) *server.Server {
+	srv := &server.Server{
+		Cameras:             hubs,
+		SnapshotTimeout:     time.Duration(cfg.SnapshotTimeout),
+		WriteTimeout:        time.Duration(cfg.WriteTimeout),
+		Logger:              log,
+		ProtectStatus:       cfg.ProtectStatus,
+		AllowOrigin:         cfg.AllowOrigin,
+		MaxViewers:          cfg.MaxViewers,
+		MaxViewersPerCamera: cfg.MaxViewersPerCamera,
+	}
+	if len(cfg.Users) > 0 {
+		srv.Users = map[string]string{}
+		for _, u := range cfg.Users {
+			srv.Users[u.Name] = u.PasswordHash
+		}
+	}
+	for _, c := range cfg.Cameras {
+		for _, t := range c.Tokens {
+			srv.Tokens = append(srv.Tokens, server.Token{Camera: c.Name, Secret: t.Secret, Expires: t.Expires})
+		}
+	}
+	return srv
+}
+
 // serve runs the cameras of cfg and serves them until ctx ends.
 func (a *app) serve(ctx context.Context, cfg *config.Config, ready chan<- string) int {
 	log := newLogger(cfg, a.stderr)
@@ -163,11 +188,10 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, ready chan<- string
 		hubs[i] = newHub(c, log)
 		defer hubs[i].Close()
 	}
-	srv := &server.Server{
-		Cameras:         hubs,
-		SnapshotTimeout: time.Duration(cfg.SnapshotTimeout),
-		WriteTimeout:    time.Duration(cfg.WriteTimeout),
-		Logger:          log,
+	srv := newServer(cfg, hubs, log)
+	if err := srv.Validate(); err != nil {
+		a.fail(err)
+		return 2
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -177,14 +201,9 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, ready chan<- string
 	// Streams never go idle, so shutdown ends them through their context.
 	base, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
-	hs := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: time.Duration(cfg.ReadHeaderTimeout),
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    int(cfg.MaxHeaderBytes),
-		BaseContext:       func(net.Listener) context.Context { return base },
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}
+	hs := server.NewHTTPServer(base, srv.Handler(), log)
+	hs.ReadHeaderTimeout = time.Duration(cfg.ReadHeaderTimeout)
+	hs.MaxHeaderBytes = int(cfg.MaxHeaderBytes)
 	root := urlOf(ln.Addr(), cfg.TLS.Enabled())
 	for i, c := range cams {
 		if i == 0 {
