@@ -96,6 +96,8 @@ func (h *Hub) Snapshot(ctx context.Context, addr string) (*Frame, error) {
 }
 
 // Status is a snapshot of a hub's state, as /api/status reports it.
+// FrameAgeMS is Status time minus LastFrame in milliseconds, both on the
+// server's clock, so a page can show it without trusting its own clock.
 type Status struct {
 	Name           string         `json:"name"`
 	Source         string         `json:"source"`
@@ -111,6 +113,7 @@ type Status struct {
 	FramesDropped  int64          `json:"frames_dropped"`
 	Restarts       int64          `json:"restarts"`
 	LastFrame      *time.Time     `json:"last_frame,omitempty"`
+	FrameAgeMS     *float64       `json:"frame_age_ms,omitempty"`
 	LastError      string         `json:"last_error,omitempty"`
 	LastErrorAt    *time.Time     `json:"last_error_at,omitempty"`
 	ViewerList     []ViewerStatus `json:"viewer_list"`
@@ -139,6 +142,8 @@ func (h *Hub) Status() Status {
 	if !h.lastFrame.IsZero() {
 		t := h.lastFrame
 		st.LastFrame = &t
+		age := float64(now.Sub(t).Microseconds()) / 1000
+		st.FrameAgeMS = &age
 	}
 	if !h.errAt.IsZero() {
 		t := h.errAt
