@@ -239,7 +239,13 @@ func TestFaults(t *testing.T) {
 			cam := &fake.Camera{Faults: []fake.Fault{tt.fault}, GoodParts: 3}
 			camTS := httptest.NewServer(cam)
 			defer camTS.Close()
-			r := newRelay(t, camTS.URL+"/mjpg/video.mjpg", 300*time.Millisecond)
+			// Only the stall case needs a short stall timeout; a loaded
+			// machine must not make the others restart.
+			stall := 5 * time.Second
+			if tt.fault == fake.Stall {
+				stall = 300 * time.Millisecond
+			}
+			r := newRelay(t, camTS.URL+"/mjpg/video.mjpg", stall)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			r.waitFrames(t, fake.Stream(ctx, t, r.ts.URL+"/stream"), 30)
