@@ -292,11 +292,17 @@ func secStream(t *testing.T, ctx context.Context, client *http.Client, url, auth
 		resp.Body.Close()
 		t.Fatalf("GET %s: %s %s", url, resp.Status, b)
 	}
+	return readParts(ctx, resp.Body)
+}
+
+// readParts sends the JPEG of each part of an MJPEG stream on the returned
+// channel until the stream or ctx ends; then it closes the channel and body.
+func readParts(ctx context.Context, body io.ReadCloser) <-chan []byte {
 	parts := make(chan []byte, 64)
 	go func() {
 		defer close(parts)
-		defer resp.Body.Close()
-		r := mjpeg.NewReader(resp.Body, mjpeg.Boundary)
+		defer body.Close()
+		r := mjpeg.NewReader(body, mjpeg.Boundary)
 		for {
 			p, err := r.NextPart()
 			if err != nil {
