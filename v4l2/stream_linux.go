@@ -75,51 +75,56 @@ type Stream struct {
 	interrupted atomic.Bool
 	mu          sync.Mutex // guards wake against Interrupt racing Close
 	wake        int        // eventfd written by Interrupt
-	on          bool
+	on          bool // streaming
+	requested   bool // buffers requested
 }
 
 // StartStream requests count mmap buffers for video capture (the driver may
 // grant a different number), maps and queues them all, and starts
 // streaming. Set the format before.
-func (d *Device) StartStream(count int) (s *Stream, err error) {
+func (d *Device) StartStream(count int) (*Stream, error) {
 	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
 		return nil, fmt.Errorf("v4l2: eventfd: %w", err)
 	}
-	s = &Stream{d: d, typ: BufVideoCapture, wake: wake}
-	defer func() {
-		if err != nil {
-			s.Close()
-			s = nil
-		}
-	}()
-	rb := rawRequestBuffers{Count: uint32(count), Type: uint32(s.typ), Memory: memoryMMAP}
-	if err := ioctl(d.fd, opReqBufs, vidiocReqBufs, unsafe.Pointer(&rb)); err != nil {
+	s := &Stream{d: d, typ: BufVideoCapture, wake: wake}
+	if err := s.start(count); err != nil {
+		s.Close()
 		return nil, err
 	}
-	if rb.Count == 0 {
-		return nil, fmt.Errorf("v4l2: %s granted no buffers", d.path)
+	return s, nil
+}
+
+func (s *Stream) start(count int) error {
+	d := s.d
+	rb := rawRequestBuffers{Count: uint32(count), Type: uint32(s.typ), Memory: memoryMMAP}
+	if err := ioctl(d.fd, opReqBufs, vidiocReqBufs, unsafe.Pointer(&rb)); err != nil {
+		return err
 	}
+	if rb.Count == 0 {
+		return fmt.Errorf("v4l2: %s granted no buffers", d.path)
+	}
+	s.requested = true
 	for i := 0; i < int(rb.Count); i++ {
 		b := Buffer{Index: i, Type: s.typ, Memory: memoryMMAP}
 		if err := d.bufferIoctl(opQueryBuf, nrQueryBuf, &b); err != nil {
-			return nil, err
+			return err
 		}
 		m, err := unix.Mmap(d.fd, int64(b.Offset), b.Length, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 		if err != nil {
-			return nil, fmt.Errorf("v4l2: mmap buffer %d of %s: %w", i, d.path, err)
+			return fmt.Errorf("v4l2: mmap buffer %d of %s: %w", i, d.path, err)
 		}
 		s.bufs = append(s.bufs, m)
 		if err := d.bufferIoctl(opQBuf, nrQBuf, &b); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	t := int32(s.typ)
 	if err := ioctl(d.fd, opStreamOn, vidiocStreamOn, unsafe.Pointer(&t)); err != nil {
-		return nil, err
+		return err
 	}
 	s.on = true
-	return s, nil
+	return nil
 }
 
 // Buffers returns how many buffers the driver granted.
@@ -215,8 +220,9 @@ func (s *Stream) Close() error {
 			first = err
 		}
 	}
-	if s.bufs != nil {
-		s.bufs = nil
+	s.bufs = nil
+	if s.requested {
+		s.requested = false
 		rb := rawRequestBuffers{Type: uint32(s.typ), Memory: memoryMMAP}
 		if err := ioctl(s.d.fd, opReqBufs, vidiocReqBufs, unsafe.Pointer(&rb)); err != nil && !errors.Is(err, ErrDisconnected) && first == nil {
 			first = err
