@@ -73,6 +73,8 @@ type Writer struct {
 	trailer []byte
 	header  []byte
 	opened  bool
+	vec     [3][]byte   // backing array of bufs
+	bufs    net.Buffers // a field, so that WriteTo does not allocate
 }
 
 // NewWriter returns a Writer writing to w with the given boundary (the
@@ -96,8 +98,11 @@ func (w *Writer) WriteFrame(f Frame) error {
 	}
 	hdr = AppendPartHeader(hdr, f)
 	w.header = hdr
-	bufs := net.Buffers{hdr, f.Data, w.trailer}
-	if _, err := bufs.WriteTo(w.w); err != nil {
+	w.vec = [3][]byte{hdr, f.Data, w.trailer}
+	w.bufs = w.vec[:]
+	_, err := w.bufs.WriteTo(w.w)
+	w.vec = [3][]byte{} // do not keep the frame alive
+	if err != nil {
 		return err
 	}
 	w.opened = true
