@@ -10,6 +10,11 @@ import (
 )
 
 // validJPEGs returns well-formed JPEGs of many shapes, by name.
+//
+// testdata/*.jpg are 64x48 pictures of ffmpeg's testsrc2 source encoded by
+// libjpeg-turbo's cjpeg: restart.jpg with -restart 1 (baseline, DRI and
+// RST0-7), progressive.jpg with -progressive, progressive_restart.jpg with
+// -progressive -restart 1 -optimize.
 func validJPEGs(tb testing.TB) map[string][]byte {
 	tb.Helper()
 	small := makeJPEG(tb, 32, 24, 50, 1)

@@ -293,3 +293,33 @@ func TestSplitterNoProgress(t *testing.T) {
 		t.Fatalf("err = %v, want io.ErrNoProgress", err)
 	}
 }
+
+func TestSplitterCountersConcurrent(t *testing.T) {
+	// Dropped and Skipped are read by status pages while Next runs.
+	a := makeJPEG(t, 32, 24, 75, 1)
+	stream := concat([]byte("junk"), a, a[:50], a, []byte{0xFF, 0xD8, 0x00}, a)
+	s := mjpeg.NewSplitter(iotest.OneByteReader(bytes.NewReader(stream)), 0)
+	done := make(chan struct{})
+	polled := make(chan int64)
+	go func() {
+		var last int64
+		for {
+			select {
+			case <-done:
+				polled <- last
+				return
+			default:
+				last = s.Dropped() + s.Skipped()
+			}
+		}
+	}()
+	got, err := splitAll(s)
+	close(done)
+	<-polled
+	if err != io.EOF || len(got) != 3 {
+		t.Fatalf("got %d frames, %v; want 3, io.EOF", len(got), err)
+	}
+	if s.Dropped() != 2 || s.Skipped() != int64(4+50+3) {
+		t.Errorf("Dropped, Skipped = %d, %d; want 2, %d", s.Dropped(), s.Skipped(), 4+50+3)
+	}
+}
