@@ -13,6 +13,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -429,4 +430,37 @@ func TestMJPEGPassthrough(t *testing.T) {
 	if st.Invalid == 0 {
 		t.Errorf("no truncated frame was counted as invalid: %+v", st)
 	}
+}
+
+func TestListDevices(t *testing.T) {
+	path := findDevice(t, "vivid")
+	devs, err := Devices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vivid *dev.DeviceInfo
+	for i := range devs {
+		if devs[i].Path == path {
+			vivid = &devs[i]
+		}
+	}
+	if vivid == nil {
+		t.Fatalf("%s not listed among %d devices", path, len(devs))
+	}
+	var buf bytes.Buffer
+	if err := WriteDeviceTable(&buf, []dev.DeviceInfo{*vivid}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"vivid", "YUYV", "640x480", "1280x720", "25, ", "brightness", "test_pattern", "Webcam 0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("listing lacks %q", want)
+		}
+	}
+	t.Logf("%d formats, %d controls; the listing starts:\n%s", len(vivid.Formats), len(vivid.Controls), head(out, 12))
+}
+
+func head(s string, lines int) string {
+	l := strings.SplitN(s, "\n", lines+1)
+	return strings.Join(l[:min(lines, len(l))], "\n")
 }

@@ -447,4 +447,3 @@ func bootVM(kernel, initrd, cmdline, console string) (string, int, error) {
 	}
 	return text, 0, nil
 }
-
