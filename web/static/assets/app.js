@@ -1,25 +1,572 @@
 "use strict";
-// Fills in the camera's facts from /api/status once a second.
+// framecast's page: one camera large, or a grid of all cameras; facts from
+// /api/status; snapshot download; fullscreen; reconnection with backoff.
+// Plain JavaScript with no build step and no inline code, so a
+// Content-Security-Policy of 'self' allows it.
 (function () {
-  const name = document.getElementById("name");
-  const facts = document.getElementById("facts");
-  async function poll() {
-    try {
-      const r = await fetch("api/status", { cache: "no-store" });
-      const st = await r.json();
-      const cam = st.cameras[0];
-      name.textContent = cam.name;
-      document.title = cam.name + " · framecast";
-      const parts = [cam.state];
-      if (cam.width) parts.push(cam.width + "×" + cam.height);
-      if (cam.state === "running") parts.push(cam.fps.toFixed(1) + " fps");
-      parts.push(cam.viewers + (cam.viewers === 1 ? " viewer" : " viewers"));
-      if (cam.last_error && cam.state !== "running") parts.push(cam.last_error);
-      facts.textContent = parts.join(" · ");
-    } catch (e) {
-      facts.textContent = "server unreachable";
+  const STRINGS = {
+    en: {
+      allCameras: "All cameras",
+      camerasN: "{n} cameras",
+      resolution: "Resolution",
+      fps: "Frame rate",
+      viewers: "Viewers",
+      age: "Frame age",
+      ageNote: "Frame age: time from the capture of the newest frame to the server's status answer. Network delay to this browser is not included.",
+      snapshot: "Snapshot",
+      fullscreen: "Fullscreen",
+      exitFullscreen: "Exit fullscreen",
+      statusLink: "Status (JSON)",
+      connecting: "Connecting…",
+      live: "Live",
+      idle: "Idle",
+      starting: "Starting camera…",
+      startingDetail: "Waiting for the first picture.",
+      reconnecting: "Reconnecting…",
+      serverLost: "Lost the connection to the server. Trying again in {s} s.",
+      streamLost: "The video stream stopped. Trying again in {s} s.",
+      retrying: "Trying again now…",
+      failed: "Camera failed",
+      failedDetail: "{err} — retrying by itself.",
+      failedNoDetail: "Retrying by itself.",
+      saved: "Saved {file}",
+      snapFailed: "Snapshot failed: {err}",
+      altLive: "Live picture from camera {name}",
+      secUnit: "s",
+      minUnit: "min",
+    },
+    ko: {
+      allCameras: "모든 카메라",
+      camerasN: "카메라 {n}대",
+      resolution: "해상도",
+      fps: "프레임 속도",
+      viewers: "시청자",
+      age: "프레임 경과",
+      ageNote: "프레임 경과: 가장 최근 프레임을 촬영한 때부터 서버가 상태를 응답할 때까지의 시간입니다. 이 브라우저까지의 네트워크 지연은 포함되지 않습니다.",
+      snapshot: "스냅샷",
+      fullscreen: "전체 화면",
+      exitFullscreen: "전체 화면 끝내기",
+      statusLink: "상태 (JSON)",
+      connecting: "연결하는 중…",
+      live: "실시간",
+      idle: "대기",
+      starting: "카메라 시작 중…",
+      startingDetail: "첫 화면을 기다리고 있습니다.",
+      reconnecting: "다시 연결하는 중…",
+      serverLost: "서버와의 연결이 끊어졌습니다. {s}초 후에 다시 시도합니다.",
+      streamLost: "영상 스트림이 멈췄습니다. {s}초 후에 다시 시도합니다.",
+      retrying: "지금 다시 시도하고 있습니다…",
+      failed: "카메라 오류",
+      failedDetail: "{err} — 자동으로 다시 시도합니다.",
+      failedNoDetail: "자동으로 다시 시도합니다.",
+      saved: "{file} 저장됨",
+      snapFailed: "스냅샷 실패: {err}",
+      altLive: "{name} 카메라의 실시간 화면",
+      secUnit: "초",
+      minUnit: "분",
+    },
+  };
+
+  // The first of the browser's languages that the page speaks, else English.
+  const lang = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || "en"])
+    .map((l) => String(l).toLowerCase().split("-")[0])
+    .find((l) => l in STRINGS) || "en";
+
+  function t(key, vars) {
+    let s = STRINGS[lang][key] ?? STRINGS.en[key] ?? key;
+    for (const k in vars || {}) s = s.split("{" + k + "}").join(String(vars[k]));
+    return s;
+  }
+  const num1 = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  const num0 = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 });
+
+  function formatAge(ms) {
+    if (ms < 1000) return num0.format(ms) + " ms";
+    if (ms < 60000) return num1.format(ms / 1000) + " " + t("secUnit");
+    return num0.format(Math.floor(ms / 60000)) + " " + t("minUnit");
+  }
+
+  // backoff is the wait before retry number n (from 0): 0.5 s doubling to 10 s.
+  const backoff = (n) => Math.min(500 * 2 ** n, 10000);
+
+  const $ = (id) => document.getElementById(id);
+  const el = {
+    title: $("title"), badge: $("badge"), badgeText: $("badge-text"),
+    grid: $("grid"), tiles: $("tiles"), view: $("view"), stage: $("stage"),
+    screen: $("screen"), live: $("live"), overlayTitle: $("overlay-title"),
+    overlayDetail: $("overlay-detail"), size: $("f-size"), fps: $("f-fps"),
+    viewers: $("f-viewers"), age: $("f-age"), back: $("back"), snap: $("snap"),
+    full: $("full"), fullLabel: $("full-label"), version: $("version"), toast: $("toast"),
+  };
+
+  const camURL = (name, what) => "cam/" + encodeURIComponent(name) + "/" + what;
+
+  // A Player shows one camera in an <img>, as an MJPEG stream or as
+  // snapshots refreshed every couple of seconds. Chromium fires "load" once
+  // per src, on the first picture, and nothing when a stream ends; a stream
+  // that stops is found by the status poll failing or by watchStall.
+  class Player {
+    constructor(img, onchange) {
+      this.img = img;
+      this.onchange = onchange;
+      this.url = "";
+      this.snapshots = false;
+      this.loaded = false; // a picture from the current src is showing
+      this.lost = false; // the stream broke; a retry is on its way
+      this.errors = 0;
+      this.timer = 0;
+      this.retryAt = 0;
+      img.addEventListener("load", () => this.onLoad());
+      img.addEventListener("error", () => this.onError());
+    }
+    open(url, snapshots) {
+      this.url = url;
+      this.snapshots = !!snapshots;
+      this.loaded = false;
+      this.lost = false;
+      this.errors = 0;
+      this.start();
+    }
+    start() {
+      clearTimeout(this.timer);
+      // A new URL each time, so no cache or old connection answers.
+      this.img.src = this.url + (this.url.includes("?") ? "&" : "?") + "r=" + Date.now().toString(36);
+      this.sample = null;
+      this.changed = false;
+      this.lastChange = Date.now();
+    }
+    close() {
+      clearTimeout(this.timer);
+      this.url = "";
+      this.loaded = false;
+      // Removing the <img> would keep its stream open: clearing src ends it.
+      this.img.removeAttribute("src");
+    }
+    onLoad() {
+      if (!this.url) return;
+      this.loaded = true;
+      this.lost = false;
+      this.errors = 0;
+      this.lastChange = Date.now();
+      if (this.snapshots) this.timer = setTimeout(() => this.start(), 2000);
+      this.onchange();
+    }
+    onError() {
+      if (!this.url) return;
+      this.lost = true;
+      this.retryLater();
+      this.onchange();
+    }
+    retryLater() {
+      const d = backoff(this.errors++);
+      this.retryAt = Date.now() + d;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.start(), d);
+    }
+    // reconnect restarts the stream now, after the server came back.
+    reconnect() {
+      if (!this.url) return;
+      this.lost = true;
+      this.errors = 0;
+      this.start();
+    }
+    // watchStall samples the picture; a stream whose picture has changed
+    // before but not for a while, although the camera runs, is restarted.
+    // A camera showing a still scene never counts as stalled.
+    watchStall(cam) {
+      if (!this.url || this.snapshots || !this.loaded || this.lost) return;
+      const s = samplePicture(this.img);
+      if (s === null) return;
+      const now = Date.now();
+      if (this.sample !== null && s !== this.sample) this.changed = true;
+      if (s !== this.sample) {
+        this.sample = s;
+        this.lastChange = now;
+        return;
+      }
+      if (this.changed && now - this.lastChange > 8000 && cam && cam.state === "running" && cam.fps > 0) {
+        this.lost = true;
+        this.retryAt = now;
+        this.start();
+        this.onchange();
+      }
     }
   }
+
+  const sampler = document.createElement("canvas");
+  sampler.width = 24;
+  sampler.height = 18;
+  const sampleCtx = sampler.getContext("2d", { willReadFrequently: true });
+  // samplePicture returns a hash of a tiny copy of the image, or null.
+  function samplePicture(img) {
+    if (!img.naturalWidth) return null;
+    try {
+      sampleCtx.drawImage(img, 0, 0, sampler.width, sampler.height);
+      const d = sampleCtx.getImageData(0, 0, sampler.width, sampler.height).data;
+      let h = 2166136261;
+      for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 16777619);
+      return h >>> 0;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  const app = {
+    cams: new Map(), // name → the camera's latest status
+    order: [], // camera names as the server lists them
+    online: null, // null until the first status answer
+    failures: 0, // status polls failed in a row
+    nextPoll: 0,
+    view: null, // the camera shown large, "" for the grid, null before routing
+    main: new Player(el.live, () => render()),
+    tiles: new Map(), // name → {li, link, img, player, ...}
+  };
+
+  // Status polling: once a second, with backoff while the server is away.
+  async function poll() {
+    let ok = false;
+    try {
+      const ctrl = new AbortController();
+      const limit = setTimeout(() => ctrl.abort(), 5000);
+      const r = await fetch("api/status", { cache: "no-store", signal: ctrl.signal });
+      const st = r.ok ? await r.json() : null;
+      clearTimeout(limit);
+      if (st && Array.isArray(st.cameras)) {
+        ok = true;
+        onStatus(st);
+      }
+    } catch (e) {
+      // Handled below: the server is unreachable.
+    }
+    if (!ok) onLost();
+    const delay = ok ? 1000 : backoff(app.failures - 1);
+    app.nextPoll = Date.now() + delay;
+    setTimeout(poll, delay);
+  }
+
+  function onStatus(st) {
+    const wasOffline = app.online === false;
+    app.online = true;
+    app.failures = 0;
+    const names = st.cameras.map((c) => c.name);
+    const changed = names.join("\n") !== app.order.join("\n");
+    app.cams = new Map(st.cameras.map((c) => [c.name, c]));
+    app.order = names;
+    el.version.textContent = st.version ? "· framecast " + st.version : "";
+    if (wasOffline) {
+      // The server is back: its old streams are gone, open new ones.
+      app.main.reconnect();
+      for (const tile of app.tiles.values()) tile.player.reconnect();
+    }
+    if (changed) {
+      if (app.view === "") buildTiles(); // the list changed under the grid
+      route();
+    }
+    render();
+  }
+
+  function onLost() {
+    app.online = false;
+    app.failures++;
+    render();
+  }
+
+  // Routing: #/cam/NAME shows one camera; anything else the grid, or the
+  // only camera when there is one.
+  function route(userAction) {
+    if (!app.order.length) return;
+    const m = /^#\/cam\/(.+)$/.exec(location.hash);
+    let name = m ? safeDecode(m[1]) : "";
+    if (!app.cams.has(name)) name = "";
+    if (!name && app.order.length === 1) name = app.order[0];
+    if (name === app.view) return;
+    app.view = name;
+    if (name) {
+      closeTiles();
+      el.grid.hidden = true;
+      el.view.hidden = false;
+      el.back.hidden = app.order.length < 2;
+      el.live.alt = t("altLive", { name });
+      app.main.open(camURL(name, "stream"));
+    } else {
+      app.main.close();
+      el.view.hidden = true;
+      el.grid.hidden = false;
+      buildTiles();
+    }
+    render();
+    if (userAction) el.title.focus();
+  }
+
+  function safeDecode(s) {
+    try {
+      return decodeURIComponent(s);
+    } catch (e) {
+      return "";
+    }
+  }
+
+  function closeTiles() {
+    for (const tile of app.tiles.values()) tile.player.close();
+    app.tiles.clear();
+    el.tiles.replaceChildren();
+  }
+
+  // buildTiles makes one tile per camera. Chromium opens at most six
+  // connections to a server over HTTP/1.1, so up to four tiles stream and
+  // more show snapshots, leaving room for the status poll.
+  function buildTiles() {
+    closeTiles();
+    const snapshots = app.order.length > 4;
+    for (const name of app.order) {
+      const li = document.createElement("li");
+      const link = document.createElement("a");
+      link.className = "tile";
+      link.href = "#/cam/" + encodeURIComponent(name);
+      const thumb = document.createElement("div");
+      thumb.className = "thumb";
+      const img = document.createElement("img");
+      img.alt = t("altLive", { name });
+      const overlay = document.createElement("div");
+      overlay.className = "overlay";
+      const spin = document.createElement("span");
+      spin.className = "spinner";
+      spin.setAttribute("aria-hidden", "true");
+      const otitle = document.createElement("p");
+      otitle.className = "overlay-title";
+      overlay.append(spin, otitle);
+      thumb.append(img, overlay);
+      const info = document.createElement("div");
+      info.className = "tile-info";
+      const nm = document.createElement("span");
+      nm.className = "tile-name";
+      nm.textContent = name;
+      const facts = document.createElement("span");
+      facts.className = "tile-facts";
+      const badge = document.createElement("span");
+      badge.className = "badge";
+      const dot = document.createElement("span");
+      dot.className = "dot";
+      dot.setAttribute("aria-hidden", "true");
+      const btext = document.createElement("span");
+      badge.append(dot, btext);
+      info.append(nm, facts, badge);
+      link.append(thumb, info);
+      li.append(link);
+      el.tiles.append(li);
+      const tile = { li, link, img, otitle, facts, badge, btext };
+      tile.player = new Player(img, () => render());
+      app.tiles.set(name, tile);
+      tile.player.open(snapshots ? camURL(name, "snapshot") : camURL(name, "stream") + "?fps=10", snapshots);
+    }
+  }
+
+  // stateOf is what a viewer should be told about one camera.
+  function stateOf(cam, player) {
+    if (app.online === false || player.lost) return "reconnecting";
+    if (cam && cam.state === "failed") return "failed";
+    if (!player.loaded) return "starting";
+    return "live";
+  }
+
+  function retryIn(player) {
+    const at = app.online === false ? app.nextPoll : player.retryAt;
+    return Math.ceil((at - Date.now()) / 1000);
+  }
+
+  function render() {
+    if (app.view === null) {
+      setBadge(el.badge, el.badgeText, app.online === false ? "reconnecting" : "starting");
+      el.overlayTitle.textContent = app.online === false ? t("reconnecting") : t("connecting");
+      el.stage.dataset.state = app.online === false ? "reconnecting" : "starting";
+      return;
+    }
+    if (app.view) renderView(app.view);
+    else renderGrid();
+  }
+
+  function renderView(name) {
+    const cam = app.cams.get(name);
+    const p = app.main;
+    const state = stateOf(cam, p);
+    document.title = name + " · framecast";
+    el.title.textContent = name;
+    setBadge(el.badge, el.badgeText, state);
+    el.stage.dataset.state = state;
+    el.screen.classList.toggle("nopic", !p.loaded || !el.live.naturalWidth);
+    let title = "";
+    let detail = "";
+    if (state === "reconnecting") {
+      title = t("reconnecting");
+      const s = retryIn(p);
+      detail = s > 0 ? t(app.online === false ? "serverLost" : "streamLost", { s: num0.format(s) }) : t("retrying");
+    } else if (state === "failed") {
+      title = t("failed");
+      detail = cam.last_error ? t("failedDetail", { err: cam.last_error }) : t("failedNoDetail");
+    } else if (state === "starting") {
+      title = t("starting");
+      detail = t("startingDetail");
+    }
+    setText(el.overlayTitle, title);
+    setText(el.overlayDetail, detail);
+    const w = (cam && cam.width) || el.live.naturalWidth;
+    const h = (cam && cam.height) || el.live.naturalHeight;
+    setText(el.size, w && h ? w + "×" + h : "–");
+    setText(el.fps, cam && cam.state === "running" ? num1.format(cam.fps) + " fps" : "–");
+    setText(el.viewers, cam ? num0.format(cam.viewers) : "–");
+    setText(el.age, cam && cam.frame_age_ms != null ? formatAge(cam.frame_age_ms) : "–");
+    el.snap.disabled = !cam || app.online === false;
+  }
+
+  function renderGrid() {
+    document.title = t("allCameras") + " · framecast";
+    el.title.textContent = t("allCameras");
+    let worst = "live";
+    const rank = { live: 0, starting: 1, failed: 2, reconnecting: 3 };
+    for (const [name, tile] of app.tiles) {
+      const cam = app.cams.get(name);
+      const state = stateOf(cam, tile.player);
+      if (rank[state] > rank[worst]) worst = state;
+      tile.link.dataset.state = state;
+      tile.img.classList.toggle("loaded", tile.player.loaded);
+      setBadge(tile.badge, tile.btext, state);
+      setText(tile.otitle, state === "live" ? "" : t(state === "failed" ? "failed" : state === "reconnecting" ? "reconnecting" : "starting"));
+      const parts = [];
+      if (cam && cam.width) parts.push(cam.width + "×" + cam.height);
+      if (cam && cam.state === "running") parts.push(num1.format(cam.fps) + " fps");
+      setText(tile.facts, parts.join(" · "));
+    }
+    el.badge.dataset.state = worst;
+    setText(el.badgeText, t("camerasN", { n: num0.format(app.tiles.size) }));
+  }
+
+  function setBadge(badge, text, state) {
+    badge.dataset.state = state;
+    setText(text, t(state));
+  }
+
+  // setText changes text only when it differs, so screen readers are not
+  // told the same thing every second.
+  function setText(node, s) {
+    if (node.textContent !== s) node.textContent = s;
+  }
+
+  // Snapshot: fetch the current JPEG and save it under a time-stamped name.
+  async function snapshot() {
+    const name = app.view;
+    if (!name || el.snap.disabled) return;
+    el.snap.disabled = true;
+    try {
+      const r = await fetch(camURL(name, "snapshot"), { cache: "no-store" });
+      if (!r.ok) throw new Error((await r.text()).trim() || "HTTP " + r.status);
+      const blob = await r.blob();
+      const file = fileName(r.headers.get("Content-Disposition"), name);
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = file;
+      a.hidden = true;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 30000);
+      el.screen.classList.remove("flash");
+      void el.screen.offsetWidth; // restarts the flash animation
+      el.screen.classList.add("flash");
+      toast(t("saved", { file }));
+    } catch (e) {
+      toast(t("snapFailed", { err: e.message }));
+    } finally {
+      el.snap.disabled = false;
+      render();
+    }
+  }
+
+  // fileName takes the server's time-stamped name, else makes one.
+  function fileName(disposition, name) {
+    const m = /filename="?([^";]+)"?/i.exec(disposition || "");
+    const f = m ? m[1].replace(/[^\w.-]+/g, "_") : "";
+    if (/\.jpe?g$/i.test(f)) return f;
+    const d = new Date();
+    const p = (n) => String(n).padStart(2, "0");
+    const stamp = "" + d.getFullYear() + p(d.getMonth() + 1) + p(d.getDate()) + "-" + p(d.getHours()) + p(d.getMinutes()) + p(d.getSeconds());
+    return name.replace(/[^\w.-]+/g, "_") + "-" + stamp + ".jpg";
+  }
+
+  let toastTimer = 0;
+  function toast(msg) {
+    el.toast.textContent = msg;
+    el.toast.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { el.toast.hidden = true; }, 4000);
+  }
+
+  // Fullscreen: the button, double-click on the picture, or the F key.
+  const canFullscreen = !!(el.stage.requestFullscreen || el.stage.webkitRequestFullscreen);
+  el.full.hidden = !canFullscreen;
+  function toggleFullscreen() {
+    const fs = document.fullscreenElement || document.webkitFullscreenElement;
+    if (fs) {
+      (document.exitFullscreen || document.webkitExitFullscreen).call(document);
+    } else if (canFullscreen) {
+      const r = (el.stage.requestFullscreen || el.stage.webkitRequestFullscreen).call(el.stage);
+      if (r && r.catch) r.catch(() => {});
+    }
+  }
+  function onFullscreenChange() {
+    const fs = document.fullscreenElement || document.webkitFullscreenElement;
+    el.fullLabel.textContent = t(fs ? "exitFullscreen" : "fullscreen");
+  }
+  document.addEventListener("fullscreenchange", onFullscreenChange);
+  document.addEventListener("webkitfullscreenchange", onFullscreenChange);
+  el.full.addEventListener("click", toggleFullscreen);
+  el.stage.addEventListener("dblclick", toggleFullscreen);
+  el.snap.addEventListener("click", snapshot);
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || !app.view) return;
+    if (e.target.closest && e.target.closest("input, textarea, select")) return;
+    if (e.key === "f" || e.key === "F") toggleFullscreen();
+    else if (e.key === "s" || e.key === "S") snapshot();
+  });
+  window.addEventListener("hashchange", () => route(true));
+
+  // A tab left in the background stops its streams after a minute, so a
+  // forgotten tab does not keep the camera running.
+  let hiddenTimer = 0;
+  let paused = false;
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) {
+      hiddenTimer = setTimeout(() => {
+        paused = true;
+        app.main.close();
+        closeTiles();
+      }, 60000);
+      return;
+    }
+    clearTimeout(hiddenTimer);
+    if (paused) {
+      paused = false;
+      if (app.view) app.main.open(camURL(app.view, "stream"));
+      else if (app.view === "") buildTiles();
+      render();
+    }
+  });
+
+  // Once a second: the countdown while reconnecting, and the stall check
+  // every other second.
+  let ticks = 0;
+  setInterval(() => {
+    ticks++;
+    if (ticks % 2 === 0 && app.online) {
+      if (app.view) app.main.watchStall(app.cams.get(app.view));
+      for (const [name, tile] of app.tiles) tile.player.watchStall(app.cams.get(name));
+    }
+    render();
+  }, 1000);
+
+  document.documentElement.lang = lang;
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  el.title.tabIndex = -1;
+  render();
   poll();
-  setInterval(poll, 1000);
 })();

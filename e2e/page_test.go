@@ -1,0 +1,233 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/framecast/framecast/hub"
+)
+
+// TestLivePage loads the page for one camera: no console errors, the
+// picture at its real size, moving, and the facts filled in.
+func TestLivePage(t *testing.T) {
+	s := serve(t, camera(t, "door", pattern("door")))
+	tb := open(t, s.url())
+
+	tb.wait("the first picture", `document.getElementById("live").naturalWidth > 0`)
+	if got := eval[string](tb, `(i => i.naturalWidth + "x" + i.naturalHeight)(document.getElementById("live"))`); got != "320x240" {
+		t.Errorf("natural size %s, want 320x240", got)
+	}
+	tb.wait("the live state", `document.getElementById("stage").dataset.state === "live"`)
+	first := eval[string](tb, `__fc.hash("#live")`)
+	tb.wait("the picture to change", fmt.Sprintf(`(h => h !== "" && h !== %q)(__fc.hash("#live"))`, first))
+
+	tb.wait("the facts", `/fps$/.test(document.getElementById("f-fps").textContent) &&
+	  /(ms|s)$/.test(document.getElementById("f-age").textContent) &&
+	  document.getElementById("f-viewers").textContent === "1"`)
+	facts := eval[map[string]string](tb, `({
+	  title: document.getElementById("title").textContent,
+	  badge: document.getElementById("badge").textContent,
+	  size: document.getElementById("f-size").textContent,
+	  viewers: document.getElementById("f-viewers").textContent,
+	  alt: document.getElementById("live").alt,
+	  lang: document.documentElement.lang,
+	  doc: document.title,
+	})`)
+	want := map[string]string{
+		"title": "door", "badge": "Live", "size": "320×240", "viewers": "1",
+		"alt": "Live picture from camera door", "lang": "en", "doc": "door · framecast",
+	}
+	for k, w := range want {
+		if facts[k] != w {
+			t.Errorf("%s = %q, want %q", k, facts[k], w)
+		}
+	}
+	// With one camera there is no way back to a grid.
+	if eval[bool](tb, `!document.getElementById("back").hidden`) {
+		t.Error(`"All cameras" is shown for a single camera`)
+	}
+	// Every control has a name a screen reader can say.
+	if bad := eval[[]string](tb, `[...document.querySelectorAll("button, a")].filter(e => !e.hidden && !e.textContent.trim() && !e.getAttribute("aria-label")).map(e => e.outerHTML)`); len(bad) > 0 {
+		t.Errorf("controls without a name: %v", bad)
+	}
+	if errs := tb.errors(); len(errs) > 0 {
+		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// TestSnapshotButton presses Snapshot and checks the browser saved a real
+// JPEG under a time-stamped name.
+func TestSnapshotButton(t *testing.T) {
+	s := serve(t, camera(t, "door", pattern("door")))
+	tb := open(t, s.url())
+	dir := t.TempDir()
+	if _, err := chromedp.CallBrowser(tb.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir, EventsEnabled: ptr(true),
+	}); err != nil {
+		t.Fatalf("allowing downloads: %v", err)
+	}
+	progress := chromedp.BrowserEvents(tb.ctx, browser.DownloadProgress)
+	tb.wait("the live state", `document.getElementById("stage").dataset.state === "live"`)
+	tb.do("pressing Snapshot", chromedp.Click(chromedp.ID("snap")))
+
+	var path string
+	for ev, err := range progress {
+		if err != nil {
+			t.Fatalf("waiting for the download: %v\npage: %s", err, tb.describe())
+		}
+		if ev.State == browser.DownloadProgressStateCanceled {
+			t.Fatalf("download canceled")
+		}
+		if ev.State == browser.DownloadProgressStateCompleted {
+			path = ev.FilePath
+			break
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if len(files) != 1 {
+		t.Fatalf("download folder holds %v (event said %q), want one file", files, path)
+	}
+	name := filepath.Base(files[0])
+	if !regexp.MustCompile(`^door-\d{8}-\d{6}\.jpg$`).MatchString(name) {
+		t.Errorf("saved as %q, want door-YYYYMMDD-HHMMSS.jpg", name)
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("saved file is not a JPEG: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != 320 || b.Dy() != 240 {
+		t.Errorf("saved picture is %v, want 320x240", b.Size())
+	}
+	tb.wait("the saved message", fmt.Sprintf(`document.getElementById("toast").textContent.includes(%q)`, name))
+}
+
+// TestReconnect stops the server under the page and starts it again on the
+// same port: the page says it is reconnecting, then shows a moving picture
+// again without a reload.
+func TestReconnect(t *testing.T) {
+	s := serve(t, camera(t, "door", pattern("door")))
+	tb := open(t, s.url())
+	tb.wait("the live state", `document.getElementById("stage").dataset.state === "live"`)
+	tb.do("marking the page", chromedp.Evaluate[chromedp.Void](`window.__notReloaded = true`))
+	before := eval[string](tb, `__fc.hash("#live")`)
+
+	s.stop()
+	tb.wait("the reconnecting state", `document.getElementById("stage").dataset.state === "reconnecting" &&
+	  document.getElementById("badge").textContent === "Reconnecting…" &&
+	  document.getElementById("overlay-title").textContent === "Reconnecting…"`)
+	if eval[bool](tb, `document.getElementById("snap").disabled !== true`) {
+		t.Error("Snapshot stays enabled while the server is away")
+	}
+
+	s.start()
+	tb.wait("the live state again", `document.getElementById("stage").dataset.state === "live"`)
+	tb.wait("a new picture", fmt.Sprintf(`(h => h !== "" && h !== %q)(__fc.hash("#live"))`, before))
+	if !eval[bool](tb, `window.__notReloaded === true`) {
+		t.Error("the page reloaded")
+	}
+}
+
+// TestStates checks what the page says about a camera that has not sent a
+// picture yet and about one that fails.
+func TestStates(t *testing.T) {
+	tests := []struct {
+		name   string
+		src    hub.Source
+		state  string
+		title  string
+		detail string
+	}{
+		{"starting", never{}, "starting", "Starting camera…", "Waiting for the first picture."},
+		{"failed", broken{"open /dev/video7: no such device"}, "failed", "Camera failed", "open /dev/video7: no such device — retrying by itself."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := serve(t, camera(t, "cam", tt.src))
+			tb := open(t, s.url())
+			tb.wait("the "+tt.state+" state", fmt.Sprintf(`document.getElementById("stage").dataset.state === %q &&
+			  document.getElementById("overlay-title").textContent === %q &&
+			  document.getElementById("overlay-detail").textContent === %q`, tt.state, tt.title, tt.detail))
+			if eval[bool](tb, `getComputedStyle(document.getElementById("overlay")).opacity === "0"`) {
+				t.Error("the message is invisible")
+			}
+			tb.screenshot("state-" + tt.name)
+		})
+	}
+}
+
+// TestGrid serves three cameras: the page shows one tile each, a tile
+// opens its camera large, and the grid's streams end when it does.
+func TestGrid(t *testing.T) {
+	names := []string{"front", "garage", "garden"}
+	var cams []*hub.Hub
+	for _, n := range names {
+		cams = append(cams, camera(t, n, pattern(n)))
+	}
+	s := serve(t, cams...)
+	tb := open(t, s.url())
+
+	tb.wait("three live tiles", `(t => t.length === 3 && t.every(e => e.dataset.state === "live" && e.querySelector("img").naturalWidth > 0))([...document.querySelectorAll(".tile")])`)
+	got := eval[[]string](tb, `[...document.querySelectorAll(".tile-name")].map(e => e.textContent)`)
+	if strings.Join(got, ",") != strings.Join(names, ",") {
+		t.Errorf("tiles %v, want %v", got, names)
+	}
+	if b := eval[string](tb, `document.getElementById("badge").textContent`); b != "3 cameras" {
+		t.Errorf("badge %q, want \"3 cameras\"", b)
+	}
+
+	tb.do("opening garage", chromedp.Click(chromedp.CSS(`a.tile[href="#/cam/garage"]`)))
+	tb.wait("garage, large and live", `location.hash === "#/cam/garage" && !document.getElementById("view").hidden &&
+	  document.getElementById("grid").hidden && document.getElementById("title").textContent === "garage" &&
+	  document.getElementById("stage").dataset.state === "live"`)
+	// The tiles' streams must end, or Chromium's six connections per server
+	// run out: only garage's large view is watched now.
+	tb.wait("the tiles' streams to end", `fetch("api/status").then(r => r.json()).then(s =>
+	  s.cameras.map(c => c.name + ":" + c.viewers).join(",") === "front:0,garage:1,garden:0")`)
+
+	tb.do("going back", chromedp.Click(chromedp.ID("back")))
+	tb.wait("the grid again", `location.hash === "#/" && document.getElementById("view").hidden &&
+	  document.querySelectorAll(".tile").length === 3`)
+}
+
+// TestKorean checks the page speaks Korean to a browser that asks for it.
+func TestKorean(t *testing.T) {
+	s := serve(t, camera(t, "door", pattern("door")))
+	ua := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{
+			UserAgent: "Mozilla/5.0 framecast-test", AcceptLanguage: "ko-KR,ko",
+		})
+		return err
+	})
+	tb := open(t, s.url(), ua)
+	tb.wait("the live state", `document.getElementById("stage").dataset.state === "live"`)
+	got := eval[map[string]string](tb, `({
+	  lang: document.documentElement.lang,
+	  badge: document.getElementById("badge").textContent,
+	  snap: document.getElementById("snap").textContent.trim(),
+	  full: document.getElementById("full").textContent.trim(),
+	  alt: document.getElementById("live").alt,
+	})`)
+	want := map[string]string{"lang": "ko", "badge": "실시간", "snap": "스냅샷", "full": "전체 화면", "alt": "door 카메라의 실시간 화면"}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s = %q, want %q", k, got[k], w)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
