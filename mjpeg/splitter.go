@@ -17,6 +17,8 @@ const (
 	initialBufSize = 128 << 10
 	// maxEmptyReads is how many (0, nil) reads in a row mean no progress.
 	maxEmptyReads = 100
+	// maxMaxFrameSize keeps buffer sizes far from overflowing a 32-bit int.
+	maxMaxFrameSize = 1 << 30
 )
 
 // Splitter cuts whole JPEGs out of a byte stream of concatenated JPEGs, such
@@ -46,12 +48,13 @@ type Splitter struct {
 
 // NewSplitter returns a Splitter reading from r that drops frames larger
 // than maxFrameSize bytes. A maxFrameSize of zero or less means
-// DefaultMaxFrameSize. The Splitter buffers at most about maxFrameSize plus
-// 64 KiB.
+// DefaultMaxFrameSize; more than 1 GiB means 1 GiB. The Splitter buffers at
+// most about maxFrameSize plus 64 KiB.
 func NewSplitter(r io.Reader, maxFrameSize int) *Splitter {
 	if maxFrameSize <= 0 {
 		maxFrameSize = DefaultMaxFrameSize
 	}
+	maxFrameSize = min(maxFrameSize, maxMaxFrameSize)
 	return &Splitter{r: r, max: maxFrameSize}
 }
 
