@@ -158,7 +158,7 @@ func Default() *Config {
 func DefaultCamera() Camera {
 	return Camera{
 		Name:         "camera",
-		Source:       "testpattern",
+		Source:       "auto",
 		Size:         Size{640, 480},
 		FPS:          30,
 		Quality:      80,

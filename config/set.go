@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	execsrc "github.com/framecast/framecast/source/exec"
 )
 
 // A setting is one value a flag or environment variable may override. Camera
@@ -39,6 +41,7 @@ var settings = map[string]setting{
 	"vflip":          {"vflip", true, func(_ *Config, cam *Camera, v string) error { return setBool(&cam.VFlip, v) }},
 	"rotation":       {"rotation", true, func(_ *Config, cam *Camera, v string) error { return setInt(&cam.Rotation, v) }},
 	"camera-index":   {"index", true, func(_ *Config, cam *Camera, v string) error { return setInt(&cam.Index, v) }},
+	"source-args":    {"source_args", true, func(_ *Config, cam *Camera, v string) error { return setArgs(&cam.SourceArgs, v) }},
 	"idle-timeout":   {"idle_timeout", true, func(_ *Config, cam *Camera, v string) error { return cam.IdleTimeout.Set(v) }},
 	"stall-timeout":  {"stall_timeout", true, func(_ *Config, cam *Camera, v string) error { return cam.StallTimeout.Set(v) }},
 	"max-frame-size": {"max_frame_size", true, func(_ *Config, cam *Camera, v string) error { return cam.MaxFrameSize.Set(v) }},
@@ -113,6 +116,16 @@ func setBool(p *bool, v string) error {
 		return fmt.Errorf("%q is not true or false", v)
 	}
 	*p = b
+	return nil
+}
+
+// setArgs splits a command line's arguments the way a shell would.
+func setArgs(p *[]string, v string) error {
+	args, err := execsrc.Split(v)
+	if err != nil {
+		return err
+	}
+	*p = args
 	return nil
 }
 

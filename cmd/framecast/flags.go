@@ -61,7 +61,7 @@ Flags:
 	fs.Int("max-viewers-per-camera", def.MaxViewersPerCamera, "most stream viewers of one camera; 0 means no limit")
 	fs.Bool("protect-status", false, "ask the users' password for /api/status and /metrics too")
 
-	fs.String("source", cam.Source, "where frames come from: testpattern, or file:PATH (a .mjpeg file or a folder of .jpg files)")
+	fs.String("source", cam.Source, "where frames come from: auto (a Pi camera, else the first V4L2 device, else the test pattern), rpicam, testpattern, file:PATH (a .mjpeg file or a folder of .jpg files), exec:COMMAND (writing MJPEG to stdout), http(s)://URL (an MJPEG stream) or snapshot+http(s)://URL (a JPEG polled at -fps)")
 	fs.String("name", cam.Name, "the camera's `name`, shown on the page, in status and in /cam/NAME/ URLs")
 	fs.String("size", cam.Size.String(), "picture size `WxH`, from 16x16 to 7680x4320")
 	fs.Int("fps", cam.FPS, "frames per second, 1 to 120")
@@ -70,6 +70,7 @@ Flags:
 	fs.Bool("vflip", false, "flip the picture upside down (sources that can)")
 	fs.Int("rotation", 0, "rotate the picture by 0, 90, 180 or 270 degrees (sources that can)")
 	fs.Int("camera-index", 0, "which camera of a source kind that reaches several (0 is the first)")
+	fs.String("source-args", "", "extra `arguments` for sources that run a command (rpicam, exec), split like a shell would, as in \"--awb indoor --denoise cdn_off\"")
 	fs.Duration("idle-timeout", time.Duration(cam.IdleTimeout), "stop the camera this long after the last viewer left; 0 keeps it running")
 	fs.Duration("stall-timeout", time.Duration(cam.StallTimeout), "restart a source that sent no frame for this long")
 	fs.String("max-frame-size", cam.MaxFrameSize.String(), "largest JPEG frame accepted from a source (`bytes`, with KiB/MiB suffixes allowed)")

@@ -1,13 +1,21 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/framecast/framecast/config"
 	"github.com/framecast/framecast/hub"
+	"github.com/framecast/framecast/source/auto"
+	execsrc "github.com/framecast/framecast/source/exec"
 	"github.com/framecast/framecast/source/file"
+	"github.com/framecast/framecast/source/httpsrc"
+	"github.com/framecast/framecast/source/rpicam"
 	"github.com/framecast/framecast/source/testpattern"
 )
 
@@ -29,6 +37,87 @@ func newSource(c config.Camera, log *slog.Logger) (hub.Source, string, error) {
 			return nil, "", fmt.Errorf("%s: %w", c.Source, err)
 		}
 		return s, fmt.Sprintf("file %s @%d", arg, c.FPS), nil
+	case "rpicam":
+		return newRpicam(c, "", log)
+	case "exec":
+		args, err := execsrc.Split(arg)
+		if err != nil {
+			return nil, "", fmt.Errorf("exec: %w", err)
+		}
+		if len(args) == 0 {
+			return nil, "", fmt.Errorf("exec: needs a command, as in exec:ffmpeg -i rtsp://camera/stream -f mjpeg -")
+		}
+		adoptOrphans(log)
+		s := &execsrc.Source{Args: append(args, c.SourceArgs...), MaxFrameSize: int(c.MaxFrameSize), Logger: log.With("camera", c.Name)}
+		// Only the program's name: its arguments may hold a camera's password.
+		return s, "exec " + filepath.Base(args[0]), nil
+	case "http", "https", "snapshot+http", "snapshot+https":
+		s := &httpsrc.Source{URL: c.Source, FPS: c.FPS, MaxFrameSize: int(c.MaxFrameSize), Logger: log.With("camera", c.Name)}
+		if err := s.Check(); err != nil {
+			return nil, "", err
+		}
+		return s, s.String(), nil
+	case "auto":
+		return autoSource(c, log)
 	}
-	return nil, "", fmt.Errorf("unknown kind %q: use testpattern or file:PATH", kind)
+	return nil, "", fmt.Errorf("unknown kind %q: use auto, rpicam, testpattern, file:PATH, exec:COMMAND, http(s)://URL or snapshot+http(s)://URL", kind)
+}
+
+// newRpicam builds a Raspberry Pi camera source; program empty means the
+// one rpicam.Find finds, which must exist.
+func newRpicam(c config.Camera, program string, log *slog.Logger) (hub.Source, string, error) {
+	s := &rpicam.Source{
+		Program: program, Width: c.Size.Width, Height: c.Size.Height, FPS: c.FPS, Quality: c.Quality,
+		HFlip: c.HFlip, VFlip: c.VFlip, Rotation: c.Rotation, Camera: c.Index, ExtraArgs: c.SourceArgs,
+		MaxFrameSize: int(c.MaxFrameSize), Logger: log.With("camera", c.Name),
+	}
+	if err := s.Check(); err != nil {
+		return nil, "", err
+	}
+	if s.Program == "" {
+		p, err := rpicam.Find()
+		if err != nil {
+			return nil, "", err
+		}
+		s.Program = p
+	}
+	adoptOrphans(log)
+	return s, fmt.Sprintf("%s camera %d %v@%d", filepath.Base(s.Program), c.Index, c.Size, c.FPS), nil
+}
+
+// autoSource picks the camera's source (see package auto) and logs why.
+func autoSource(c config.Camera, log *slog.Logger) (hub.Source, string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ch := auto.Probe{}.Choose(ctx, c.Index)
+	log.Info("source auto", "camera", c.Name, "chose", string(ch.Kind), "reason", ch.Reason)
+	switch ch.Kind {
+	case auto.Rpicam:
+		src, d, err := newRpicam(c, ch.Program, log)
+		return src, "auto: " + d, err
+	case auto.V4L2:
+		v := c
+		v.Source = "v4l2:" + ch.Device
+		src, d, err := newSource(v, log)
+		if err == nil {
+			return src, "auto: " + d, nil
+		}
+		log.Warn("source auto: cannot use the V4L2 device; showing the test pattern", "camera", c.Name, "device", ch.Device, "err", err)
+	}
+	t := c
+	t.Source = "testpattern"
+	src, d, err := newSource(t, log)
+	return src, "auto: " + d, err
+}
+
+var adoptOnce sync.Once
+
+// adoptOrphans makes framecast the reaper of what killed commands leave
+// behind, so none lingers as a zombie when PID 1 does not reap (containers).
+func adoptOrphans(log *slog.Logger) {
+	adoptOnce.Do(func() {
+		if err := execsrc.Subreaper(); err != nil {
+			log.Debug("cannot become a child subreaper", "err", err)
+		}
+	})
 }

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/framecast/framecast/config"
+	"github.com/framecast/framecast/internal/fake"
+	"github.com/framecast/framecast/mjpeg"
+	execsrc "github.com/framecast/framecast/source/exec"
+	"github.com/framecast/framecast/source/httpsrc"
+	"github.com/framecast/framecast/source/rpicam"
+)
+
+// noRpicam leaves only an empty folder on PATH, so no rpicam-vid is found.
+func noRpicam(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+}
+
+// withFakeRpicam puts an rpicam-vid that lists one camera first on PATH.
+func withFakeRpicam(t *testing.T) string {
+	dir := t.TempDir()
+	script := "#!/bin/sh\necho 'Available cameras'\necho '-----------------'\necho '0 : imx708 [4608x2592 10-bit RGGB] (/base/soc/i2c0mux/i2c@1/imx708@1a)'\n"
+	if err := os.WriteFile(filepath.Join(dir, "rpicam-vid"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return filepath.Join(dir, "rpicam-vid")
+}
+
+func TestNewSource(t *testing.T) {
+	quiet := slog.New(slog.DiscardHandler)
+	cam := config.DefaultCamera()
+	cam.Name = "door"
+	with := func(f func(*config.Camera)) config.Camera {
+		c := cam
+		f(&c)
+		return c
+	}
+	tests := []struct {
+		name     string
+		cam      config.Camera
+		setup    func(*testing.T)
+		describe string // or, with err set, the error's text
+		err      bool
+		check    func(*testing.T, any)
+	}{
+		{name: "exec", cam: with(func(c *config.Camera) {
+			c.Source = `exec:ffmpeg -rtsp_transport tcp -i "rtsp://u:p@cam/ch 1" -f mjpeg -`
+			c.SourceArgs = []string{"-q:v", "5"}
+		}), describe: "exec ffmpeg", check: func(t *testing.T, s any) {
+			want := []string{"ffmpeg", "-rtsp_transport", "tcp", "-i", "rtsp://u:p@cam/ch 1", "-f", "mjpeg", "-", "-q:v", "5"}
+			if got := s.(*execsrc.Source).Args; !reflect.DeepEqual(got, want) {
+				t.Errorf("args %q, want %q", got, want)
+			}
+		}},
+		{name: "exec empty", cam: with(func(c *config.Camera) { c.Source = "exec:" }), err: true,
+			describe: "exec: needs a command, as in exec:ffmpeg -i rtsp://camera/stream -f mjpeg -"},
+		{name: "exec bad quote", cam: with(func(c *config.Camera) { c.Source = `exec:ffmpeg -i 'x` }), err: true,
+			describe: "exec: command has an unterminated ' quote"},
+		{name: "http", cam: with(func(c *config.Camera) { c.Source = "http://admin:secret@10.0.0.9/mjpg/video.mjpg" }),
+			describe: "http://admin:xxxxx@10.0.0.9/mjpg/video.mjpg", check: func(t *testing.T, s any) {
+				if s.(*httpsrc.Source).URL != "http://admin:secret@10.0.0.9/mjpg/video.mjpg" {
+					t.Error("URL changed")
+				}
+			}},
+		{name: "snapshot", cam: with(func(c *config.Camera) { c.Source = "snapshot+https://cam.local/snap.jpg"; c.FPS = 2 }),
+			describe: "snapshot+https://cam.local/snap.jpg", check: func(t *testing.T, s any) {
+				if s.(*httpsrc.Source).FPS != 2 {
+					t.Error("FPS not passed on")
+				}
+			}},
+		{name: "http without host", cam: with(func(c *config.Camera) { c.Source = "http:///x" }), err: true,
+			describe: `bad URL "http:///x": no host`},
+		{name: "rpicam missing", cam: with(func(c *config.Camera) { c.Source = "rpicam" }), setup: noRpicam, err: true,
+			describe: rpicam.ErrNotInstalled.Error()},
+		{name: "rpicam", cam: with(func(c *config.Camera) {
+			c.Source = "rpicam"
+			c.Size = config.Size{Width: 1280, Height: 720}
+			c.HFlip, c.Rotation, c.Index = true, 180, 0
+			c.SourceArgs = []string{"--awb", "indoor"}
+		}), setup: func(t *testing.T) { withFakeRpicam(t) }, describe: "rpicam-vid camera 0 1280x720@30", check: func(t *testing.T, s any) {
+			args := strings.Join(s.(*rpicam.Source).Args(), " ")
+			if !strings.Contains(args, "--width 1280 --height 720 --framerate 30 --quality 80 --hflip --rotation 180 --camera 0 --awb indoor") {
+				t.Errorf("args %s", args)
+			}
+		}},
+		{name: "rpicam rotation 90", cam: with(func(c *config.Camera) { c.Source = "rpicam"; c.Rotation = 90 }),
+			setup: func(t *testing.T) { withFakeRpicam(t) }, err: true,
+			describe: "rpicam: rotation 90 is not supported: use 0 or 180 (with hflip/vflip)"},
+		{name: "auto finds the pi camera", cam: with(func(c *config.Camera) { c.Source = "auto" }),
+			setup: func(t *testing.T) { withFakeRpicam(t) }, describe: "auto: rpicam-vid camera 0 640x480@30"},
+		{name: "auto falls back", cam: with(func(c *config.Camera) { c.Source = "auto"; c.Index = 5 }),
+			setup: noRpicam, describe: "auto: testpattern 640x480@30"},
+		{name: "unknown", cam: with(func(c *config.Camera) { c.Source = "rtsp://cam/1" }), err: true,
+			describe: `unknown kind "rtsp": use auto, rpicam, testpattern, file:PATH, exec:COMMAND, http(s)://URL or snapshot+http(s)://URL`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.setup != nil {
+				tt.setup(t)
+			}
+			src, describe, err := newSource(tt.cam, quiet)
+			if tt.err {
+				if err == nil || err.Error() != tt.describe {
+					t.Fatalf("error %v, want %q", err, tt.describe)
+				}
+				return
+			}
+			if err != nil || describe != tt.describe {
+				t.Fatalf("newSource = %q, %v; want %q", describe, err, tt.describe)
+			}
+			if tt.check != nil {
+				tt.check(t, src)
+			}
+		})
+	}
+}
+
+func TestSourceArgsFlag(t *testing.T) {
+	cfg, _, err := loadConfig([]string{"-source", "rpicam", "-source-args", `--awb indoor --info-text "a b"`}, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"--awb", "indoor", "--info-text", "a b"}
+	if got := cfg.Cameras[0].SourceArgs; !reflect.DeepEqual(got, want) {
+		t.Errorf("source args %q, want %q", got, want)
+	}
+	if _, _, err := loadConfig([]string{"-source-args", `"open`}, nil, io.Discard); err == nil || !strings.Contains(err.Error(), "unterminated") {
+		t.Errorf("bad -source-args: %v", err)
+	}
+}
+
+// framecast with -source exec: running ffmpeg, end to end.
+func TestRunExecFFmpeg(t *testing.T) {
+	ff := fake.Tool(t, "ffmpeg")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	ready := make(chan string, 1)
+	done := make(chan int, 1)
+	var logs bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-source",
+			"exec:" + ff + " -hide_banner -loglevel error -f lavfi -i testsrc2=size=320x240:rate=30 -f mjpeg -"}, io.Discard, &logs, ready)
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case code := <-done:
+		t.Fatalf("exit %d", code)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	parts := fake.Stream(sctx, t, "http://"+addr+"/stream")
+	deadline := time.After(60 * time.Second)
+	for n := 0; n < 5; {
+		select {
+		case p := <-parts:
+			if w, h, err := mjpeg.Size(p); err == nil && w == 320 && h == 240 {
+				n++
+			}
+		case <-deadline:
+			t.Fatal("no frames from ffmpeg")
+		}
+	}
+	stop()
+	resp, err := http.Get("http://" + addr + "/api/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `"source": "exec ffmpeg"`) {
+		t.Errorf("status lacks the source:\n%s", b)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}
