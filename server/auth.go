@@ -36,7 +36,8 @@ const MinTokenLen = 16
 const Realm = "framecast"
 
 // dummyHash is compared against when the user name is unknown, so an unknown
-// name costs as long as a wrong password and names cannot be probed by timing.
+// name costs as long as a wrong password and names cannot be probed by
+// timing. Its cost is bcrypt.DefaultCost, which hash-password uses.
 var dummyHash = []byte("$2a$10$f2U56PN5TlAKfwvn/TdRAeAYb66sdYG1qmA7zsJcyJy1ugkKrPxei")
 
 // authState is what Handler builds from the auth fields of a Server.
@@ -45,6 +46,7 @@ type authState struct {
 	tokens []tokenHash
 	fails  *failLimiter
 	cache  credCache
+	dummy  []byte // a hash to compare with for unknown user names
 }
 
 // tokenHash is a Token with its secret hashed, so comparisons take the same
@@ -60,6 +62,19 @@ func (s *Server) initAuth() {
 	a.tokens = a.tokens[:0]
 	for _, t := range s.Tokens {
 		a.tokens = append(a.tokens, tokenHash{Token: t, sum: sha256.Sum256([]byte(t.Secret))})
+	}
+	a.dummy = dummyHash
+	for _, h := range s.Users {
+		// The stand-in hash costs what the real ones cost, or timing
+		// would tell unknown user names from known ones.
+		if cost, err := bcrypt.Cost([]byte(h)); err == nil && cost != bcrypt.DefaultCost {
+			var secret [16]byte
+			rand.Read(secret[:])
+			if d, err := bcrypt.GenerateFromPassword(secret[:], cost); err == nil {
+				a.dummy = d
+			}
+		}
+		break
 	}
 	n := s.failMax
 	if n <= 0 {
@@ -188,7 +203,7 @@ func (s *Server) checkUser(user, pass string, now time.Time) bool {
 	}
 	hash, known := s.Users[user]
 	if !known {
-		hash = string(dummyHash)
+		hash = string(s.auth.dummy)
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(pass)) != nil || !known {
 		return false

@@ -66,10 +66,13 @@ func secServer(log io.Writer) *server.Server {
 	}
 }
 
-// secServe serves srv on 127.0.0.1:0 until the test ends.
+// secServe serves srv on 127.0.0.1:0 with the limits of NewHTTPServer
+// until the test ends.
 func secServe(t *testing.T, srv *server.Server) *httptest.Server {
 	t.Helper()
-	ts := httptest.NewServer(srv.Handler())
+	ts := httptest.NewUnstartedServer(nil)
+	ts.Config = server.NewHTTPServer(context.Background(), srv.Handler(), slog.New(slog.DiscardHandler))
+	ts.Start()
 	t.Cleanup(func() {
 		ts.CloseClientConnections()
 		ts.Close()
