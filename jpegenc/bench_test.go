@@ -1,9 +1,11 @@
 package jpegenc
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"image/color"
+	"image/jpeg"
 	"os"
 	"path/filepath"
 	"testing"
@@ -86,5 +88,28 @@ func TestWriteBenchPictures(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(*ppmDir, fmt.Sprintf("%dx%d.ppm", s.w, s.h)), buf, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkEncodeYUYVImageJPEG measures the same work done by image/jpeg
+// (conversion as above, then jpeg.Encode of the 4:2:0 image), for comparison.
+func BenchmarkEncodeYUYVImageJPEG(b *testing.B) {
+	for _, s := range benchSizes {
+		raw := rawFrom(testPicture(s.w, s.h), YUYV, 0)
+		b.Run(fmt.Sprintf("%dx%d", s.w, s.h), func(b *testing.B) {
+			var e Encoder
+			var out bytes.Buffer
+			b.SetBytes(int64(len(raw)))
+			for b.Loop() {
+				if err := e.Convert(raw, YUYV, s.w, s.h, 0); err != nil {
+					b.Fatal(err)
+				}
+				out.Reset()
+				if err := jpeg.Encode(&out, e.Image(), &jpeg.Options{Quality: 80}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+		})
 	}
 }

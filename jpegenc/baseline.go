@@ -1,0 +1,348 @@
+package jpegenc
+
+import (
+	"encoding/binary"
+	"math"
+	"math/bits"
+)
+
+// A baseline JPEG encoder for 4:2:0 YCbCr, written for speed in pure Go:
+// blocks are read straight from the planes, the forward DCT is the float
+// AAN one (libjpeg's jfdctflt) with its scaling folded into the quantizer,
+// zero coefficients are skipped with a bit mask, and the entropy coder
+// writes 32 bits at a time into a plain byte slice.
+
+// unzig maps a zig-zag index to its natural (row-major) index in a block.
+var unzig = [64]uint8{
+	0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
+	12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+	35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+	58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+}
+
+// baseQuant holds the example quantization tables of ITU-T T.81 Annex K.1
+// (luminance, chrominance) in natural order.
+var baseQuant = [2][64]uint8{{
+	16, 11, 10, 16, 24, 40, 51, 61,
+	12, 12, 14, 19, 26, 58, 60, 55,
+	14, 13, 16, 24, 40, 57, 69, 56,
+	14, 17, 22, 29, 51, 87, 80, 62,
+	18, 22, 37, 56, 68, 109, 103, 77,
+	24, 35, 55, 64, 81, 104, 113, 92,
+	49, 64, 78, 87, 103, 121, 120, 101,
+	72, 92, 95, 98, 112, 100, 103, 99,
+}, {
+	17, 18, 24, 47, 99, 99, 99, 99,
+	18, 21, 26, 66, 99, 99, 99, 99,
+	24, 26, 56, 99, 99, 99, 99, 99,
+	47, 66, 99, 99, 99, 99, 99, 99,
+	99, 99, 99, 99, 99, 99, 99, 99,
+	99, 99, 99, 99, 99, 99, 99, 99,
+	99, 99, 99, 99, 99, 99, 99, 99,
+	99, 99, 99, 99, 99, 99, 99, 99,
+}}
+
+// huffSpec is a Huffman table as a DHT segment holds it.
+type huffSpec struct {
+	counts  [16]uint8
+	symbols []uint8
+}
+
+// The Huffman tables of T.81 Annex K.3: DC and AC, luminance and chrominance.
+var (
+	dcLuma   = huffSpec{[16]uint8{0, 1, 5, 1, 1, 1, 1, 1, 1}, []uint8{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}}
+	dcChroma = huffSpec{[16]uint8{0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, []uint8{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}}
+	acLuma   = huffSpec{[16]uint8{0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7d}, []uint8{
+		0x01, 0x02, 0x03, 0x00, 0x04, 0x11, 0x05, 0x12, 0x21, 0x31, 0x41, 0x06, 0x13, 0x51, 0x61, 0x07,
+		0x22, 0x71, 0x14, 0x32, 0x81, 0x91, 0xa1, 0x08, 0x23, 0x42, 0xb1, 0xc1, 0x15, 0x52, 0xd1, 0xf0,
+		0x24, 0x33, 0x62, 0x72, 0x82, 0x09, 0x0a, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x25, 0x26, 0x27, 0x28,
+		0x29, 0x2a, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49,
+		0x4a, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69,
+		0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89,
+		0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+		0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xc2, 0xc3, 0xc4, 0xc5,
+		0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xe1, 0xe2,
+		0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8,
+		0xf9, 0xfa}}
+	acChroma = huffSpec{[16]uint8{0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 0x77}, []uint8{
+		0x00, 0x01, 0x02, 0x03, 0x11, 0x04, 0x05, 0x21, 0x31, 0x06, 0x12, 0x41, 0x51, 0x07, 0x61, 0x71,
+		0x13, 0x22, 0x32, 0x81, 0x08, 0x14, 0x42, 0x91, 0xa1, 0xb1, 0xc1, 0x09, 0x23, 0x33, 0x52, 0xf0,
+		0x15, 0x62, 0x72, 0xd1, 0x0a, 0x16, 0x24, 0x34, 0xe1, 0x25, 0xf1, 0x17, 0x18, 0x19, 0x1a, 0x26,
+		0x27, 0x28, 0x29, 0x2a, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48,
+		0x49, 0x4a, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68,
+		0x69, 0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87,
+		0x88, 0x89, 0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0xa2, 0xa3, 0xa4, 0xa5,
+		0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xc2, 0xc3,
+		0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda,
+		0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8,
+		0xf9, 0xfa}}
+)
+
+// huffCodes maps a symbol to its code: the code's bits in the low 16 bits,
+// its length above them.
+type huffCodes [256]uint32
+
+func buildCodes(s *huffSpec) (c huffCodes) {
+	code, k := uint32(0), 0
+	for length := uint32(1); length <= 16; length++ {
+		for range s.counts[length-1] {
+			c[s.symbols[k]] = length<<16 | code
+			code++
+			k++
+		}
+		code <<= 1
+	}
+	return c
+}
+
+var (
+	codesDCLuma   = buildCodes(&dcLuma)
+	codesDCChroma = buildCodes(&dcChroma)
+	codesACLuma   = buildCodes(&acLuma)
+	codesACChroma = buildCodes(&acChroma)
+)
+
+// headerDHT is the DHT segment with all four tables.
+var headerDHT = func() []byte {
+	specs := []*huffSpec{&dcLuma, &acLuma, &dcChroma, &acChroma}
+	n := 2
+	for _, s := range specs {
+		n += 17 + len(s.symbols)
+	}
+	b := []byte{0xFF, 0xC4, byte(n >> 8), byte(n)}
+	for i, s := range specs {
+		b = append(b, []byte{0x00, 0x10, 0x01, 0x11}[i])
+		b = append(b, s.counts[:]...)
+		b = append(b, s.symbols...)
+	}
+	return b
+}()
+
+// quantTables are the quantizers of one quality: the DQT segment and, per
+// table, the reciprocal divisors with the AAN DCT's scaling folded in.
+type quantTables struct {
+	quality int
+	dqt     []byte
+	recip   [2][64]float32 // natural order
+}
+
+func newQuantTables(quality int) *quantTables {
+	quality = max(1, min(quality, 100))
+	scale := 200 - 2*quality
+	if quality < 50 {
+		scale = 5000 / quality
+	}
+	aan := [8]float64{1}
+	for k := 1; k < 8; k++ {
+		aan[k] = math.Cos(float64(k)*math.Pi/16) * math.Sqrt2
+	}
+	t := &quantTables{quality: quality, dqt: []byte{0xFF, 0xDB, 0, 2 + 2*65}}
+	for i := range 2 {
+		var q [64]int
+		for n := range 64 {
+			q[n] = max(1, min((int(baseQuant[i][n])*scale+50)/100, 255))
+			t.recip[i][n] = float32(1 / (float64(q[n]) * aan[n/8] * aan[n%8] * 8))
+		}
+		t.dqt = append(t.dqt, byte(i))
+		for z := range 64 {
+			t.dqt = append(t.dqt, byte(q[unzig[z]]))
+		}
+	}
+	return t
+}
+
+// fdct computes the forward DCT of a level-shifted block in place, scaled
+// by the AAN factors that the quantizer divides out (jfdctflt.c).
+func fdct(d *[64]float32) {
+	for i := 0; i < 64; i += 8 {
+		r := d[i : i+8 : i+8]
+		tmp0, tmp7 := r[0]+r[7], r[0]-r[7]
+		tmp1, tmp6 := r[1]+r[6], r[1]-r[6]
+		tmp2, tmp5 := r[2]+r[5], r[2]-r[5]
+		tmp3, tmp4 := r[3]+r[4], r[3]-r[4]
+		tmp10, tmp13 := tmp0+tmp3, tmp0-tmp3
+		tmp11, tmp12 := tmp1+tmp2, tmp1-tmp2
+		r[0], r[4] = tmp10+tmp11, tmp10-tmp11
+		z1 := (tmp12 + tmp13) * 0.707106781
+		r[2], r[6] = tmp13+z1, tmp13-z1
+		tmp10, tmp11, tmp12 = tmp4+tmp5, tmp5+tmp6, tmp6+tmp7
+		z5 := (tmp10 - tmp12) * 0.382683433
+		z2 := 0.541196100*tmp10 + z5
+		z4 := 1.306562965*tmp12 + z5
+		z3 := tmp11 * 0.707106781
+		z11, z13 := tmp7+z3, tmp7-z3
+		r[5], r[3] = z13+z2, z13-z2
+		r[1], r[7] = z11+z4, z11-z4
+	}
+	for c := 0; c < 8; c++ {
+		tmp0, tmp7 := d[c]+d[56+c], d[c]-d[56+c]
+		tmp1, tmp6 := d[8+c]+d[48+c], d[8+c]-d[48+c]
+		tmp2, tmp5 := d[16+c]+d[40+c], d[16+c]-d[40+c]
+		tmp3, tmp4 := d[24+c]+d[32+c], d[24+c]-d[32+c]
+		tmp10, tmp13 := tmp0+tmp3, tmp0-tmp3
+		tmp11, tmp12 := tmp1+tmp2, tmp1-tmp2
+		d[c], d[32+c] = tmp10+tmp11, tmp10-tmp11
+		z1 := (tmp12 + tmp13) * 0.707106781
+		d[16+c], d[48+c] = tmp13+z1, tmp13-z1
+		tmp10, tmp11, tmp12 = tmp4+tmp5, tmp5+tmp6, tmp6+tmp7
+		z5 := (tmp10 - tmp12) * 0.382683433
+		z2 := 0.541196100*tmp10 + z5
+		z4 := 1.306562965*tmp12 + z5
+		z3 := tmp11 * 0.707106781
+		z11, z13 := tmp7+z3, tmp7-z3
+		d[40+c], d[24+c] = z13+z2, z13-z2
+		d[8+c], d[56+c] = z11+z4, z11-z4
+	}
+}
+
+// bitWriter is the entropy coder's output: bits gather in acc and leave 32
+// at a time, with a 0x00 stuffed after every 0xFF byte.
+type bitWriter struct {
+	buf []byte
+	acc uint64
+	n   uint // bits in acc
+}
+
+// put appends the low n bits of v (n <= 32).
+func (w *bitWriter) put(v uint32, n uint) {
+	w.acc = w.acc<<n | uint64(v)
+	w.n += n
+	if w.n < 32 {
+		return
+	}
+	w.n -= 32
+	word := uint32(w.acc >> w.n)
+	if t := ^word; (t-0x01010101)&^t&0x80808080 == 0 { // no 0xFF byte
+		w.buf = binary.BigEndian.AppendUint32(w.buf, word)
+		return
+	}
+	for s := 24; s >= 0; s -= 8 {
+		b := byte(word >> s)
+		w.buf = append(w.buf, b)
+		if b == 0xFF {
+			w.buf = append(w.buf, 0)
+		}
+	}
+}
+
+// flush pads the last byte with 1 bits and writes out what is left.
+func (w *bitWriter) flush() {
+	if pad := (8 - w.n%8) % 8; pad > 0 {
+		w.put(1<<pad-1, pad)
+	}
+	for w.n >= 8 {
+		w.n -= 8
+		b := byte(w.acc >> w.n)
+		w.buf = append(w.buf, b)
+		if b == 0xFF {
+			w.buf = append(w.buf, 0)
+		}
+	}
+	w.acc, w.n = 0, 0
+}
+
+// encodeBlock transforms, quantizes and entropy-codes one block, and returns
+// its quantized DC value.
+func (w *bitWriter) encodeBlock(d *[64]float32, recip *[64]float32, prevDC int32, dc, ac *huffCodes) int32 {
+	fdct(d)
+	var zz [64]int32
+	var mask uint64 // bit k set: zig-zag coefficient k is not zero
+	for k := 1; k < 64; k++ {
+		n := unzig[k]
+		// Round to nearest; quantized coefficients stay well inside ±16384.
+		v := int32(d[n]*recip[n]+16384.5) - 16384
+		zz[k] = v
+		if v != 0 {
+			mask |= 1 << k
+		}
+	}
+	q := int32(d[0]*recip[0]+16384.5) - 16384
+	w.putValue(q-prevDC, dc, 0)
+	for k := 0; mask != 0; {
+		next := bits.TrailingZeros64(mask)
+		run := next - k - 1
+		for run >= 16 {
+			c := ac[0xF0]
+			w.put(c&0xFFFF, uint(c>>16))
+			run -= 16
+		}
+		w.putValue(zz[next], ac, uint8(run<<4))
+		k = next
+		mask &= mask - 1
+		if mask == 0 && next == 63 {
+			return q
+		}
+	}
+	c := ac[0x00] // end of block
+	w.put(c&0xFFFF, uint(c>>16))
+	return q
+}
+
+// putValue writes the Huffman code of (run | size of v) and v's bits.
+func (w *bitWriter) putValue(v int32, codes *huffCodes, run uint8) {
+	a, b := v, v
+	if v < 0 {
+		a, b = -v, v-1
+	}
+	size := uint(bits.Len32(uint32(a)))
+	c := codes[run|uint8(size)]
+	cl := uint(c >> 16)
+	w.put((c&0xFFFF)<<size|uint32(b)&(1<<size-1), cl+size)
+}
+
+// loadBlock copies an 8x8 block at (x, y) of a plane, level-shifted,
+// repeating the last row and column past the plane's edges.
+func loadBlock(d *[64]float32, p []byte, stride, w, h, x, y int) {
+	if x+8 <= w && y+8 <= h {
+		for r := 0; r < 8; r++ {
+			row := p[(y+r)*stride+x : (y+r)*stride+x+8 : (y+r)*stride+x+8]
+			o := d[r*8 : r*8+8 : r*8+8]
+			for c := range 8 {
+				o[c] = float32(row[c]) - 128
+			}
+		}
+		return
+	}
+	for r := 0; r < 8; r++ {
+		yy := min(y+r, h-1)
+		for c := 0; c < 8; c++ {
+			d[r*8+c] = float32(p[yy*stride+min(x+c, w-1)]) - 128
+		}
+	}
+}
+
+// appendJPEG appends the baseline JPEG of a 4:2:0 image to dst.
+func appendJPEG(dst []byte, m *imageYCbCr420, qt *quantTables) []byte {
+	w, h := m.w, m.h
+	dst = append(dst, 0xFF, 0xD8)
+	dst = append(dst, qt.dqt...)
+	dst = append(dst, 0xFF, 0xC0, 0, 17, 8, byte(h>>8), byte(h), byte(w>>8), byte(w), 3,
+		1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1)
+	dst = append(dst, headerDHT...)
+	dst = append(dst, 0xFF, 0xDA, 0, 12, 3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0)
+	bw := bitWriter{buf: dst}
+	var blk [64]float32
+	var dcY, dcCb, dcCr int32
+	cw, ch := (w+1)/2, (h+1)/2
+	for my := 0; my < h; my += 16 {
+		for mx := 0; mx < w; mx += 16 {
+			for i := 0; i < 4; i++ {
+				loadBlock(&blk, m.y, m.yStride, w, h, mx+8*(i&1), my+8*(i>>1))
+				dcY = bw.encodeBlock(&blk, &qt.recip[0], dcY, &codesDCLuma, &codesACLuma)
+			}
+			loadBlock(&blk, m.cb, m.cStride, cw, ch, mx/2, my/2)
+			dcCb = bw.encodeBlock(&blk, &qt.recip[1], dcCb, &codesDCChroma, &codesACChroma)
+			loadBlock(&blk, m.cr, m.cStride, cw, ch, mx/2, my/2)
+			dcCr = bw.encodeBlock(&blk, &qt.recip[1], dcCr, &codesDCChroma, &codesACChroma)
+		}
+	}
+	bw.flush()
+	return append(bw.buf, 0xFF, 0xD9)
+}
+
+// imageYCbCr420 is the view of a 4:2:0 image the encoder reads.
+type imageYCbCr420 struct {
+	y, cb, cr        []byte
+	yStride, cStride int
+	w, h             int
+}
