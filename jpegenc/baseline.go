@@ -248,7 +248,7 @@ func (w *bitWriter) encodeBlock(d *[64]float32, recip *[64]float32, prevDC int32
 	var zz [64]int32
 	var mask uint64 // bit k set: zig-zag coefficient k is not zero
 	for k := 1; k < 64; k++ {
-		n := unzig[k]
+		n := unzig[k] & 63
 		// Round to nearest; quantized coefficients stay well inside ±16384.
 		v := int32(d[n]*recip[n]+16384.5) - 16384
 		zz[k] = v
@@ -256,7 +256,9 @@ func (w *bitWriter) encodeBlock(d *[64]float32, recip *[64]float32, prevDC int32
 			mask |= 1 << k
 		}
 	}
-	q := int32(d[0]*recip[0]+16384.5) - 16384
+	// Blocks are loaded without the level shift of -128: for the DC
+	// coefficient that is 64*128 after this DCT's scaling.
+	q := int32((d[0]-8192)*recip[0]+16384.5) - 16384
 	w.putValue(q-prevDC, dc, 0)
 	for k := 0; mask != 0; {
 		next := bits.TrailingZeros64(mask)
@@ -290,15 +292,15 @@ func (w *bitWriter) putValue(v int32, codes *huffCodes, run uint8) {
 	w.put((c&0xFFFF)<<size|uint32(b)&(1<<size-1), cl+size)
 }
 
-// loadBlock copies an 8x8 block at (x, y) of a plane, level-shifted,
-// repeating the last row and column past the plane's edges.
+// loadBlock copies an 8x8 block at (x, y) of a plane (not level-shifted:
+// encodeBlock does that on the DC coefficient), repeating the last row and column past the plane's edges.
 func loadBlock(d *[64]float32, p []byte, stride, w, h, x, y int) {
 	if x+8 <= w && y+8 <= h {
 		for r := 0; r < 8; r++ {
 			row := p[(y+r)*stride+x : (y+r)*stride+x+8 : (y+r)*stride+x+8]
 			o := d[r*8 : r*8+8 : r*8+8]
 			for c := range 8 {
-				o[c] = float32(row[c]) - 128
+				o[c] = float32(row[c])
 			}
 		}
 		return
@@ -306,7 +308,7 @@ func loadBlock(d *[64]float32, p []byte, stride, w, h, x, y int) {
 	for r := 0; r < 8; r++ {
 		yy := min(y+r, h-1)
 		for c := 0; c < 8; c++ {
-			d[r*8+c] = float32(p[yy*stride+min(x+c, w-1)]) - 128
+			d[r*8+c] = float32(p[yy*stride+min(x+c, w-1)])
 		}
 	}
 }
