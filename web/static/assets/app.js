@@ -96,7 +96,7 @@
     screen: $("screen"), live: $("live"), overlayTitle: $("overlay-title"),
     overlayDetail: $("overlay-detail"), size: $("f-size"), fps: $("f-fps"),
     viewers: $("f-viewers"), age: $("f-age"), back: $("back"), snap: $("snap"),
-    full: $("full"), fullLabel: $("full-label"), version: $("version"), toast: $("toast"),
+    full: $("full"), fullLabel: $("full-label"), ageNote: $("age-note"), version: $("version"), toast: $("toast"),
   };
 
   const camURL = (name, what) => "cam/" + encodeURIComponent(name) + "/" + what;
@@ -285,6 +285,7 @@
       closeTiles();
       el.grid.hidden = true;
       el.view.hidden = false;
+      el.ageNote.hidden = false;
       el.back.hidden = app.order.length < 2;
       el.live.alt = t("altLive", { name });
       app.main.open(camURL(name, "stream"));
@@ -292,6 +293,7 @@
       app.main.close();
       el.view.hidden = true;
       el.grid.hidden = false;
+      el.ageNote.hidden = true;
       buildTiles();
     }
     render();
@@ -335,14 +337,6 @@
       const otitle = document.createElement("p");
       otitle.className = "overlay-title";
       overlay.append(spin, otitle);
-      thumb.append(img, overlay);
-      const info = document.createElement("div");
-      info.className = "tile-info";
-      const nm = document.createElement("span");
-      nm.className = "tile-name";
-      nm.textContent = name;
-      const facts = document.createElement("span");
-      facts.className = "tile-facts";
       const badge = document.createElement("span");
       badge.className = "badge";
       const dot = document.createElement("span");
@@ -350,7 +344,15 @@
       dot.setAttribute("aria-hidden", "true");
       const btext = document.createElement("span");
       badge.append(dot, btext);
-      info.append(nm, facts, badge);
+      thumb.append(img, overlay, badge);
+      const info = document.createElement("div");
+      info.className = "tile-info";
+      const nm = document.createElement("span");
+      nm.className = "tile-name";
+      nm.textContent = name;
+      const facts = document.createElement("span");
+      facts.className = "tile-facts";
+      info.append(nm, facts);
       link.append(thumb, info);
       li.append(link);
       el.tiles.append(li);
@@ -359,7 +361,39 @@
       app.tiles.set(name, tile);
       tile.player.open(snapshots ? camURL(name, "snapshot") : camURL(name, "stream") + "?fps=10", snapshots);
     }
+    layoutTiles();
   }
+
+  // layoutTiles picks the number of columns that makes the tiles largest
+  // while all of them fit the window; on a narrow window the tiles keep a
+  // readable width and the grid scrolls instead.
+  function layoutTiles() {
+    const n = app.tiles.size;
+    if (!n || el.grid.hidden) return;
+    const W = el.tiles.clientWidth - 4;
+    const H = el.grid.clientHeight - 8;
+    const gap = parseFloat(getComputedStyle(el.tiles).columnGap) || 0;
+    const first = el.tiles.querySelector(".tile-info");
+    const info = first ? first.offsetHeight + 2 : 48;
+    const minW = Math.min(W, 18 * parseFloat(getComputedStyle(document.documentElement).fontSize));
+    let best = { cols: 1, w: W };
+    let bestFit = -1;
+    for (let cols = 1; cols <= n; cols++) {
+      const rows = Math.ceil(n / cols);
+      const colW = (W - gap * (cols - 1)) / cols;
+      if (cols > 1 && colW < minW) break;
+      const fitW = ((H - gap * (rows - 1)) / rows - info) * 4 / 3;
+      const w = Math.min(colW, fitW);
+      if (w > bestFit) {
+        bestFit = w;
+        // Tiles too small to fit all at once take the full column and scroll.
+        best = { cols, w: w < minW ? colW : w };
+      }
+    }
+    el.tiles.style.setProperty("--cols", String(best.cols));
+    el.tiles.style.setProperty("--tile-w", Math.floor(best.w) + "px");
+  }
+  new ResizeObserver(() => layoutTiles()).observe(el.grid);
 
   // stateOf is what a viewer should be told about one camera.
   function stateOf(cam, player) {
@@ -394,6 +428,9 @@
     setBadge(el.badge, el.badgeText, state);
     el.stage.dataset.state = state;
     el.screen.classList.toggle("nopic", !p.loaded || !el.live.naturalWidth);
+    const arW = el.live.naturalWidth || (cam && cam.width);
+    const arH = el.live.naturalHeight || (cam && cam.height);
+    if (arW && arH) el.view.style.setProperty("--ar", String(arW / arH));
     let title = "";
     let detail = "";
     if (state === "reconnecting") {

@@ -1,0 +1,183 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/framecast/framecast/hub"
+)
+
+// box is an element's rectangle in CSS pixels.
+type box struct {
+	Name                     string
+	Left, Top, Right, Bottom float64
+}
+
+func (b box) overlaps(o box) bool {
+	// Touching edges do not count: sub-pixel layout puts neighbours there.
+	const slack = 0.5
+	return b.Left < o.Right-slack && o.Left < b.Right-slack && b.Top < o.Bottom-slack && o.Top < b.Bottom-slack
+}
+
+func (b box) inside(w, h float64) bool {
+	return b.Left >= 0 && b.Top >= 0 && b.Right <= w && b.Bottom <= h
+}
+
+func (b box) String() string {
+	return fmt.Sprintf("%s [%.0f,%.0f–%.0f,%.0f]", b.Name, b.Left, b.Top, b.Right, b.Bottom)
+}
+
+// layout is what the page looks like, measured in the browser.
+type layout struct {
+	Width, Height             float64
+	ScrollWidth, ScrollHeight float64
+	Picture                   box
+	PictureHits               []bool // is the picture what is under its centre and corners
+	Parts                     []box  // the other visible pieces, none inside another
+	Tiles                     []box
+	MinFontPx, MinControlSide float64
+}
+
+const measureJS = `(() => {
+  const box = (e, name) => { const r = e.getBoundingClientRect(); return {Name: name || e.id || e.className || e.tagName, Left: r.left, Top: r.top, Right: r.right, Bottom: r.bottom}; };
+  const shown = e => e.getClientRects().length > 0 && !e.closest("[hidden]");
+  const img = document.getElementById("live");
+  const pic = box(img, "picture");
+  const at = (x, y) => document.elementFromPoint(x, y) === img;
+  const i = 12; // clear of the rounded corners
+  const hits = shown(img) ? [at((pic.Left + pic.Right) / 2, (pic.Top + pic.Bottom) / 2), at(pic.Left + i, pic.Top + i),
+    at(pic.Right - i, pic.Top + i), at(pic.Left + i, pic.Bottom - i), at(pic.Right - i, pic.Bottom - i)] : [];
+  const sel = [".brand", "#title", "#badge", ".facts > div", ".actions > *", ".foot p"];
+  const parts = sel.flatMap(s => [...document.querySelectorAll(s)]).filter(shown).map(e => box(e));
+  const controls = [...document.querySelectorAll("button, .button, .tile")].filter(shown);
+  const texts = [...document.querySelectorAll("dt, dd, .button span, .badge, .foot p, .tile-name, .tile-facts")].filter(shown);
+  return {
+    Width: innerWidth, Height: innerHeight,
+    ScrollWidth: document.documentElement.scrollWidth, ScrollHeight: document.documentElement.scrollHeight,
+    Picture: pic, PictureHits: hits, Parts: parts,
+    Tiles: [...document.querySelectorAll(".tile")].map(e => box(e, e.querySelector(".tile-name").textContent)),
+    MinFontPx: Math.min(...texts.map(e => parseFloat(getComputedStyle(e).fontSize))),
+    MinControlSide: Math.min(...controls.map(e => Math.min(e.offsetWidth, e.offsetHeight))),
+  };
+})()`
+
+// TestLayout checks, on a phone and a desktop, light and dark, that the
+// picture is fully visible and nothing on the page overlaps.
+func TestLayout(t *testing.T) {
+	sizes := []struct {
+		name string
+		w, h int64
+	}{{"phone", 360, 740}, {"desktop", 1920, 1080}}
+	for _, cams := range []int{1, 3} {
+		for _, sz := range sizes {
+			for _, scheme := range []string{"light", "dark"} {
+				name := fmt.Sprintf("%s-%s-%s", map[int]string{1: "single", 3: "grid"}[cams], sz.name, scheme)
+				t.Run(name, func(t *testing.T) {
+					var hubs []*hub.Hub
+					for i := range cams {
+						n := []string{"front-door", "garage", "garden"}[i]
+						hubs = append(hubs, camera(t, n, pattern(n)))
+					}
+					s := serve(t, hubs...)
+					mobile := sz.w < 600
+					setup := []chromedp.Action[chromedp.Void]{
+						chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+							_, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+								Width: sz.w, Height: sz.h, DeviceScaleFactor: 1, Mobile: mobile,
+							})
+							if err != nil {
+								return err
+							}
+							_, err = chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+								Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+							})
+							return err
+						}),
+					}
+					tb := open(t, s.url(), setup...)
+					if cams == 1 {
+						tb.wait("the live state", `document.getElementById("stage").dataset.state === "live" && document.getElementById("f-viewers").textContent === "1"`)
+					} else {
+						tb.wait("three live tiles", `(t => t.length === 3 && t.every(e => e.dataset.state === "live"))([...document.querySelectorAll(".tile")])`)
+					}
+					if got := eval[bool](tb, fmt.Sprintf(`matchMedia("(prefers-color-scheme: %s)").matches`, scheme)); !got {
+						t.Fatalf("colour scheme %s not in effect", scheme)
+					}
+					tb.screenshot(name)
+					l := eval[layout](tb, measureJS)
+					if l.Width != float64(sz.w) || l.Height != float64(sz.h) {
+						t.Fatalf("viewport %vx%v, want %dx%d", l.Width, l.Height, sz.w, sz.h)
+					}
+					if l.ScrollWidth > l.Width {
+						t.Errorf("the page is %v px wide in a %v px window", l.ScrollWidth, l.Width)
+					}
+					if l.MinControlSide < 40 {
+						t.Errorf("a control is only %v px on a side; touch needs about 44", l.MinControlSide)
+					}
+					if l.MinFontPx < 12 {
+						t.Errorf("text as small as %v px", l.MinFontPx)
+					}
+					for i, a := range l.Parts {
+						if !a.inside(l.Width, l.Height) {
+							t.Errorf("%v is outside the %vx%v window", a, l.Width, l.Height)
+						}
+						for _, b := range l.Parts[i+1:] {
+							if a.overlaps(b) {
+								t.Errorf("%v overlaps %v", a, b)
+							}
+						}
+					}
+					if cams == 1 {
+						checkPicture(t, l)
+						return
+					}
+					for i, a := range l.Tiles {
+						if a.Left < 0 || a.Right > l.Width {
+							t.Errorf("tile %v sticks out of the %v px window", a, l.Width)
+						}
+						for _, b := range l.Tiles[i+1:] {
+							if a.overlaps(b) {
+								t.Errorf("tile %v overlaps %v", a, b)
+							}
+						}
+					}
+					if !l.Tiles[0].inside(l.Width, l.Height) {
+						t.Errorf("the first tile %v is not fully visible", l.Tiles[0])
+					}
+				})
+			}
+		}
+	}
+}
+
+// checkPicture checks the large picture is fully in the window, big, and
+// covered by nothing.
+func checkPicture(t *testing.T, l layout) {
+	t.Helper()
+	p := l.Picture
+	if !p.inside(l.Width, l.Height) {
+		t.Errorf("the picture %v is not fully inside the %vx%v window", p, l.Width, l.Height)
+	}
+	if l.ScrollHeight > l.Height {
+		t.Errorf("the page scrolls: %v px tall in a %v px window", l.ScrollHeight, l.Height)
+	}
+	// 4:3 in the space left by the header and the bar: most of the width on
+	// a phone, most of the height on a desktop.
+	if w, h := p.Right-p.Left, p.Bottom-p.Top; w < 0.85*l.Width && h < 0.7*l.Height {
+		t.Errorf("the picture is only %.0fx%.0f in a %vx%v window", w, h, l.Width, l.Height)
+	}
+	for i, hit := range l.PictureHits {
+		if !hit {
+			t.Errorf("something covers the picture at point %d (centre, then corners)", i)
+		}
+	}
+	for _, b := range l.Parts {
+		if p.overlaps(b) {
+			t.Errorf("the picture %v overlaps %v", p, b)
+		}
+	}
+}
