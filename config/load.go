@@ -146,11 +146,25 @@ func Parse(name string, data []byte) (*Config, error) {
 	if err := dec.Decode(c); err != nil {
 		return nil, &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
-	if len(c.Cameras) == 0 {
+	if _, ok := c.origins["cameras"]; !ok {
 		c.Cameras = []Camera{DefaultCamera()}
 	}
 	for i := range c.Cameras {
 		c.fillCamera(i)
+		// An empty list or mapping means none, as an absent one does.
+		cam := &c.Cameras[i]
+		if len(cam.Tokens) == 0 {
+			cam.Tokens = nil
+		}
+		if len(cam.SourceArgs) == 0 {
+			cam.SourceArgs = nil
+		}
+		if len(cam.Controls) == 0 {
+			cam.Controls = nil
+		}
+	}
+	if len(c.Users) == 0 {
+		c.Users = nil
 	}
 	return c, nil
 }
@@ -244,7 +258,7 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string, depth int) {
 		w.mapping(n, t, path, depth)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			w.fail(n, path, "%s where a list belongs", kindName(n))
+			w.fail(n, path, "%s where a list belongs (start each item with \"- \")", kindName(n))
 			return
 		}
 		for i, item := range n.Content {
@@ -274,7 +288,12 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string, depth int) {
 			w.fail(n, path, "%s where %s belongs", kindName(n), scalarName(t))
 			return
 		}
-		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+		err := n.Decode(reflect.New(t).Interface())
+		if t.Kind() == reflect.Int && n.ShortTag() != "!!int" {
+			// YAML would truncate 29.97 to 29 without a word.
+			err = errors.New("not an int")
+		}
+		if err != nil {
 			switch t.Kind() {
 			case reflect.Int:
 				w.fail(n, path, "%q is not a whole number", n.Value)
@@ -316,7 +335,11 @@ func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string, depth int) {
 		}
 		ft, ok := fields[k.Value]
 		if !ok {
-			w.fail(k, path, "unknown field %q: use one of %s", k.Value, strings.Join(names, ", "))
+			hint := ""
+			if near := nearest(k.Value, names); near != "" {
+				hint = fmt.Sprintf(" (did you mean %s?)", near)
+			}
+			w.fail(k, path, "unknown field %q%s: use one of %s", k.Value, hint, strings.Join(names, ", "))
 			continue
 		}
 		if first, ok := seen[k.Value]; ok {
@@ -327,6 +350,42 @@ func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string, depth int) {
 		w.origins[p] = origin{file: w.file, line: k.Line}
 		w.walk(v, ft, p, depth)
 	}
+}
+
+// nearest returns the name closest to s if it is within two edits (a typo),
+// or "".
+func nearest(s string, names []string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		if d := editDistance(strings.ToLower(s), n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b, for short names.
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 64
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // scalarName says what kind of value a type takes, for errors.
