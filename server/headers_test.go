@@ -118,7 +118,6 @@ func TestValidate(t *testing.T) {
 		{"origin list", func(s *server.Server) { s.AllowOrigin = "https://a.example, https://b.example" }, "allow-origin https://a.example, https://b.example is not * or an origin like https://host:port"},
 		{"negative max", func(s *server.Server) { s.MaxViewers = -1 }, "max-viewers: -1 is negative: use 0 for no limit"},
 		{"negative per camera", func(s *server.Server) { s.MaxViewersPerCamera = -2 }, "max-viewers-per-camera: -2 is negative: use 0 for no limit"},
-		{"negative body", func(s *server.Server) { s.MaxBodyBytes = -1 }, "max-body-bytes: -1 is negative: use 0 for the default"},
 	}
 	for _, tt := range tests {
 		s := good()

@@ -34,8 +34,8 @@ const (
 //
 // It sets no ReadTimeout or WriteTimeout: either would cut every stream
 // after that long. Streams set their own deadline per write instead, and
-// the Handler refuses request bodies, so there is nothing slow left to read
-// once the headers are in.
+// Server's Handler refuses request bodies, so there is nothing slow left to
+// read once the headers are in.
 func NewHTTPServer(ctx context.Context, h http.Handler, log *slog.Logger) *http.Server {
 	if log == nil {
 		log = slog.Default()
@@ -56,36 +56,25 @@ func NewHTTPServer(ctx context.Context, h http.Handler, log *slog.Logger) *http.
 	}
 }
 
-// checkRequest answers requests no route accepts: a body (no route reads
-// one) larger than MaxBodyBytes or of unknown length, and a query string
-// that does not parse. It reports whether r may go on.
+// checkRequest answers requests that no route accepts: one with a body (no
+// route takes one, and a body trickled slowly would hold the connection:
+// the server reads what is left of it to reuse the connection, with no
+// deadline once the headers are in), and one whose query does not parse.
+// It reports whether r may go on.
 func (s *Server) checkRequest(w http.ResponseWriter, r *http.Request) bool {
-	limit := s.maxBody()
-	switch {
-	case r.ContentLength < 0:
-		// Closing is what stops a client that trickles a chunked body:
-		// the server would otherwise read it to reuse the connection.
+	if r.ContentLength != 0 {
+		// Reading the rest of the body now fails at once, so the
+		// connection is closed instead of drained.
+		http.NewResponseController(w).SetReadDeadline(time.Now())
 		w.Header().Set("Connection", "close")
-		httpError(w, http.StatusLengthRequired, "a request body needs a Content-Length")
-		return false
-	case r.ContentLength > limit:
-		w.Header().Set("Connection", "close")
-		httpError(w, http.StatusRequestEntityTooLarge, "request body too large: at most "+strconv.FormatInt(limit, 10)+" bytes")
+		httpError(w, http.StatusRequestEntityTooLarge, "request body not accepted: no route takes one")
 		return false
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
 		httpError(w, http.StatusBadRequest, "bad query: "+err.Error())
 		return false
 	}
 	return true
-}
-
-func (s *Server) maxBody() int64 {
-	if s.MaxBodyBytes > 0 {
-		return s.MaxBodyBytes
-	}
-	return 1 << 10
 }
 
 // viewerLimits counts stream viewers for MaxViewers and MaxViewersPerCamera.

@@ -49,9 +49,6 @@ type Server struct {
 	// MaxViewersPerCamera those of each camera; a stream beyond either gets
 	// 503 with Retry-After. Zero means no cap.
 	MaxViewers, MaxViewersPerCamera int
-	// MaxBodyBytes caps a request's body, which no route reads: larger gets
-	// 413, unknown length 411. Zero means 1 KiB.
-	MaxBodyBytes int64
 
 	started time.Time
 	auth    authState

@@ -53,8 +53,6 @@ func (s *Server) Validate() error {
 		return errors.New("max-viewers: " + strconv.Itoa(s.MaxViewers) + " is negative: use 0 for no limit")
 	case s.MaxViewersPerCamera < 0:
 		return errors.New("max-viewers-per-camera: " + strconv.Itoa(s.MaxViewersPerCamera) + " is negative: use 0 for no limit")
-	case s.MaxBodyBytes < 0:
-		return errors.New("max-body-bytes: " + strconv.FormatInt(s.MaxBodyBytes, 10) + " is negative: use 0 for the default")
 	}
 	return nil
 }
