@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -55,6 +56,10 @@ type Config struct {
 	Width, Height int
 	// Logger receives lifecycle events; nil means slog.Default().
 	Logger *slog.Logger
+	// DropSameFrames asks viewers not to send a frame byte-identical to the
+	// one they sent last (a static scene then costs nothing); the hub
+	// hashes every frame once for them (Frame.Hash).
+	DropSameFrames bool
 }
 
 // Frame is a frame as the hub hands it to viewers: shared, never modified.
@@ -68,6 +73,10 @@ type Frame struct {
 	Width, Height int
 	// NoSignal marks a "no signal" card rather than a camera picture.
 	NoSignal bool
+	// Hash identifies Data's bytes when the hub's DropSameFrames is set:
+	// frames with the same Hash and length are taken as identical. It is 0
+	// otherwise.
+	Hash uint64
 }
 
 // slot is the hub's current frame; next is closed when a newer slot replaces it.
@@ -84,6 +93,7 @@ type Hub struct {
 	log *slog.Logger
 
 	cur   atomic.Pointer[slot]
+	seed  maphash.Seed
 	pubMu sync.Mutex // serialises publishers; readers never lock
 	seq   uint64
 	times [32]time.Time // arrival times of recent camera frames, for fps
@@ -121,7 +131,7 @@ func New(cfg Config) *Hub {
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = cfg.MinBackoff
 	}
-	h := &Hub{cfg: cfg, log: cfg.Logger, viewers: map[*Viewer]struct{}{}, state: Idle}
+	h := &Hub{cfg: cfg, log: cfg.Logger, viewers: map[*Viewer]struct{}{}, state: Idle, seed: maphash.MakeSeed()}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -140,6 +150,10 @@ func New(cfg Config) *Hub {
 
 // Name returns the camera's name.
 func (h *Hub) Name() string { return h.cfg.Name }
+
+// DropSameFrames reports whether viewers skip frames identical to the one
+// they sent last (Config.DropSameFrames).
+func (h *Hub) DropSameFrames() bool { return h.cfg.DropSameFrames }
 
 // Latest returns the newest frame, or nil when there is none.
 func (h *Hub) Latest() *Frame { return h.cur.Load().frame }
@@ -172,6 +186,9 @@ func (h *Hub) publish(f *Frame) {
 		h.seq++
 		f.Seq = h.seq
 		f.Header = mjpeg.AppendPartHeader(make([]byte, 0, 96), f.Frame)
+		if h.cfg.DropSameFrames {
+			f.Hash = maphash.Bytes(h.seed, f.Data)
+		}
 	}
 	h.swap(&slot{frame: f, next: make(chan struct{})})
 }

@@ -16,37 +16,104 @@ var (
 	trailer = mjpeg.PartTrailer(mjpeg.Boundary)
 )
 
+// SameFrameRefresh is how often a camera with DropSameFrames sends an
+// unchanged picture again anyway, so that browsers and proxies never see a
+// silent stream.
+const SameFrameRefresh = 3 * time.Second
+
+// partWriter sends a stream's parts to one client.
+type partWriter interface {
+	// part writes one part: header, JPEG and trailer.
+	part(hdr, data []byte) error
+	// settle waits until the client's socket can take a new part without it
+	// queueing behind much unsent data, so that the frame chosen next is
+	// fresh when it leaves. It is called only when the viewer is behind.
+	settle() error
+	close()
+}
+
 // stream sends h's frames as multipart/x-mixed-replace until the client
 // leaves. A viewer always gets the newest frame; one that is slower than the
 // camera skips frames rather than queueing them.
+//
+// An HTTP/1.x stream takes the connection over: the response head is
+// written once, then every frame goes out as one vectored write of the
+// frame's shared header, its JPEG and the trailer, with no chunked encoding,
+// no copy and no allocation. HTTP/2 streams go through the ResponseWriter.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, h *hub.Hub) {
 	fps, err := parseFPS(r)
 	if err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	v := h.Join(r.RemoteAddr)
-	defer v.Leave()
-
 	hd := w.Header()
 	hd.Set("Content-Type", mjpeg.ContentType(mjpeg.Boundary))
 	hd.Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
 	hd.Set("Pragma", "no-cache")
 	hd.Set("X-Accel-Buffering", "no") // nginx in front must not buffer a live stream
-	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
-	if !s.write(w, rc, opening) {
+	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
 		return
 	}
+	v := h.Join(r.RemoteAddr)
+	defer func() {
+		v.Leave()
+		secs := time.Since(v.Since).Seconds()
+		fr := v.Frames.Load()
+		s.Logger.Info("viewer left", "camera", h.Name(), "addr", v.Addr, "seconds", round1(secs),
+			"frames", fr, "bytes", v.Bytes.Load(), "fps", round1(float64(fr)/max(secs, 1e-3)))
+	}()
 
+	ctx := r.Context()
+	var pw partWriter
+	if r.ProtoMajor == 1 {
+		pw, err = s.hijack(w, r)
+		if err != nil && !errors.Is(err, http.ErrNotSupported) {
+			return // the connection is gone
+		}
+	}
+	if pw == nil {
+		w.WriteHeader(http.StatusOK)
+		rw := &responsePartWriter{w: w, rc: http.NewResponseController(w), timeout: s.WriteTimeout}
+		if rw.write(opening) != nil {
+			return
+		}
+		pw = rw
+	}
+	// Shutdown cancels ctx; closing the socket also ends a write stuck on a
+	// client that takes nothing.
+	stop := context.AfterFunc(ctx, pw.close)
+	defer stop()
+	defer pw.close()
+	s.sendFrames(ctx, h, v, pw, fps)
+}
+
+// sendFrames is a viewer's loop: wait for a newer frame, write it, repeat.
+func (s *Server) sendFrames(ctx context.Context, h *hub.Hub, v *hub.Viewer, pw partWriter, fps float64) {
 	var interval, due time.Duration // the ?fps= cap, on the frames' own clock
 	if fps > 0 {
 		interval = time.Duration(float64(time.Second) / fps)
 	}
-	var seq uint64
-	var epoch time.Time
+	dropSame := h.DropSameFrames()
+	var (
+		seq      uint64
+		epoch    time.Time
+		lastHash uint64
+		lastLen  int
+		lastSent time.Time
+		wrote    bool
+	)
 	for {
-		f, err := h.Next(r.Context(), seq)
+		if l := h.Latest(); wrote && l != nil && l.Seq > seq {
+			// Behind: a newer frame is already waiting. Choose it only once
+			// the socket can take it, or it would queue behind unsent data
+			// and arrive stale.
+			if pw.settle() != nil {
+				return
+			}
+		}
+		wrote = false
+		f, err := h.Next(ctx, seq)
 		if err != nil {
 			return
 		}
@@ -63,25 +130,49 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, h *hub.Hub) {
 			}
 			due = max(due+interval, at)
 		}
-		if !s.write(w, rc, f.Header, f.Data, trailer) {
+		if dropSame {
+			if f.Hash == lastHash && len(f.Data) == lastLen && f.Time.Sub(lastSent) < SameFrameRefresh {
+				continue
+			}
+			lastHash, lastLen, lastSent = f.Hash, len(f.Data), f.Time
+		}
+		if pw.part(f.Header, f.Data) != nil {
 			return
 		}
+		wrote = true
 		v.Frames.Add(1)
 		v.Bytes.Add(int64(len(f.Header) + len(f.Data) + len(trailer)))
 	}
 }
 
-// write sends bufs and flushes them, giving up on a client that takes nothing
-// for WriteTimeout.
-func (s *Server) write(w http.ResponseWriter, rc *http.ResponseController, bufs ...[]byte) bool {
-	rc.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
+func round1(x float64) float64 { return float64(int64(x*10+0.5)) / 10 }
+
+// responsePartWriter writes parts through an http.ResponseWriter, for
+// HTTP/2 and anything that cannot be hijacked.
+type responsePartWriter struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (p *responsePartWriter) part(hdr, data []byte) error { return p.write(hdr, data, trailer) }
+
+// write sends bufs and flushes them, giving up on a client that takes
+// nothing for the timeout.
+func (p *responsePartWriter) write(bufs ...[]byte) error {
+	p.rc.SetWriteDeadline(time.Now().Add(p.timeout))
 	for _, b := range bufs {
-		if _, err := w.Write(b); err != nil {
-			return false
+		if _, err := p.w.Write(b); err != nil {
+			return err
 		}
 	}
-	return rc.Flush() == nil
+	return p.rc.Flush()
 }
+
+func (p *responsePartWriter) settle() error { return nil }
+
+// close does nothing: the handler's return ends the HTTP/2 stream.
+func (p *responsePartWriter) close() {}
 
 // snapshot answers with the newest frame, starting the camera when it is idle.
 func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, h *hub.Hub) {

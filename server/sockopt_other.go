@@ -1,0 +1,10 @@
+//go:build !linux
+
+package server
+
+import "syscall"
+
+// setNotSentLowat is Linux-only; elsewhere streams run without it.
+func setNotSentLowat(raw syscall.RawConn, n int) error { return syscall.ENOPROTOOPT }
+
+func (p *connPartWriter) writable(fd uintptr) bool { return true }
