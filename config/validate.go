@@ -72,7 +72,13 @@ func (c *Config) Validate() error {
 		if !ValidName(cam.Name) {
 			bad(at("name"), "%q: use 1 to 64 letters, digits, '-', '_' or '.'", cam.Name)
 		} else if j, dup := names[cam.Name]; dup {
-			bad(at("name"), "%q is already the name of cameras[%d]%s: names must be unique", cam.Name, j, c.onLine(fmt.Sprintf("cameras[%d].name", j)))
+			first := fmt.Sprintf("cameras[%d].name", j)
+			if c.origins[first].label != "" {
+				// A flag renamed the earlier camera: blame the flag.
+				bad(first, "%q is already the name of cameras[%d]%s: names must be unique", cam.Name, i, c.onLine(at("name")))
+			} else {
+				bad(at("name"), "%q is already the name of cameras[%d]%s: names must be unique", cam.Name, j, c.onLine(first))
+			}
 		} else {
 			names[cam.Name] = i
 		}
