@@ -40,6 +40,7 @@ type layout struct {
 	Parts                     []box  // the other visible pieces, none inside another
 	Tiles                     []box
 	MinFontPx, MinControlSide float64
+	Wrapped                   []string // labels broken over two lines
 }
 
 const measureJS = `(() => {
@@ -61,6 +62,7 @@ const measureJS = `(() => {
     Picture: pic, PictureHits: hits, Parts: parts,
     Tiles: [...document.querySelectorAll(".tile")].map(e => box(e, e.querySelector(".tile-name").textContent)),
     MinFontPx: Math.min(...texts.map(e => parseFloat(getComputedStyle(e).fontSize))),
+    Wrapped: [...document.querySelectorAll(".button span, .badge span, dt, dd")].filter(shown).filter(e => e.getClientRects().length > 1).map(e => e.textContent),
     MinControlSide: Math.min(...controls.map(e => Math.min(e.offsetWidth, e.offsetHeight))),
   };
 })()`
@@ -68,89 +70,115 @@ const measureJS = `(() => {
 // TestLayout checks, on a phone and a desktop, light and dark, that the
 // picture is fully visible and nothing on the page overlaps.
 func TestLayout(t *testing.T) {
-	sizes := []struct {
+	type size struct {
 		name string
 		w, h int64
-	}{{"phone", 360, 740}, {"desktop", 1920, 1080}}
+	}
+	phone, desktop := size{"phone", 360, 740}, size{"desktop", 1920, 1080}
+	type layoutCase struct {
+		cams   int
+		sz     size
+		scheme string
+		lang   string // Accept-Language; "" is the browser's own (English)
+	}
+	var cases []layoutCase
 	for _, cams := range []int{1, 3} {
-		for _, sz := range sizes {
+		for _, sz := range []size{phone, desktop} {
 			for _, scheme := range []string{"light", "dark"} {
-				name := fmt.Sprintf("%s-%s-%s", map[int]string{1: "single", 3: "grid"}[cams], sz.name, scheme)
-				t.Run(name, func(t *testing.T) {
-					var hubs []*hub.Hub
-					for i := range cams {
-						n := []string{"front-door", "garage", "garden"}[i]
-						hubs = append(hubs, camera(t, n, pattern(n)))
-					}
-					s := serve(t, hubs...)
-					mobile := sz.w < 600
-					setup := []chromedp.Action[chromedp.Void]{
-						chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-							_, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
-								Width: sz.w, Height: sz.h, DeviceScaleFactor: 1, Mobile: mobile,
-							})
-							if err != nil {
-								return err
-							}
-							_, err = chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-								Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
-							})
-							return err
-						}),
-					}
-					tb := open(t, s.url(), setup...)
-					if cams == 1 {
-						tb.wait("the live state", `document.getElementById("stage").dataset.state === "live" && document.getElementById("f-viewers").textContent === "1"`)
-					} else {
-						tb.wait("three live tiles", `(t => t.length === 3 && t.every(e => e.dataset.state === "live"))([...document.querySelectorAll(".tile")])`)
-					}
-					if got := eval[bool](tb, fmt.Sprintf(`matchMedia("(prefers-color-scheme: %s)").matches`, scheme)); !got {
-						t.Fatalf("colour scheme %s not in effect", scheme)
-					}
-					tb.screenshot(name)
-					l := eval[layout](tb, measureJS)
-					if l.Width != float64(sz.w) || l.Height != float64(sz.h) {
-						t.Fatalf("viewport %vx%v, want %dx%d", l.Width, l.Height, sz.w, sz.h)
-					}
-					if l.ScrollWidth > l.Width {
-						t.Errorf("the page is %v px wide in a %v px window", l.ScrollWidth, l.Width)
-					}
-					if l.MinControlSide < 40 {
-						t.Errorf("a control is only %v px on a side; touch needs about 44", l.MinControlSide)
-					}
-					if l.MinFontPx < 12 {
-						t.Errorf("text as small as %v px", l.MinFontPx)
-					}
-					for i, a := range l.Parts {
-						if !a.inside(l.Width, l.Height) {
-							t.Errorf("%v is outside the %vx%v window", a, l.Width, l.Height)
-						}
-						for _, b := range l.Parts[i+1:] {
-							if a.overlaps(b) {
-								t.Errorf("%v overlaps %v", a, b)
-							}
-						}
-					}
-					if cams == 1 {
-						checkPicture(t, l)
-						return
-					}
-					for i, a := range l.Tiles {
-						if a.Left < 0 || a.Right > l.Width {
-							t.Errorf("tile %v sticks out of the %v px window", a, l.Width)
-						}
-						for _, b := range l.Tiles[i+1:] {
-							if a.overlaps(b) {
-								t.Errorf("tile %v overlaps %v", a, b)
-							}
-						}
-					}
-					if !l.Tiles[0].inside(l.Width, l.Height) {
-						t.Errorf("the first tile %v is not fully visible", l.Tiles[0])
-					}
-				})
+				cases = append(cases, layoutCase{cams, sz, scheme, ""})
 			}
 		}
+	}
+	// Korean labels are longer in places.
+	cases = append(cases, layoutCase{1, phone, "light", "ko"}, layoutCase{3, phone, "dark", "ko"})
+	for _, c := range cases {
+		cams, sz, scheme := c.cams, c.sz, c.scheme
+		name := fmt.Sprintf("%s-%s-%s", map[int]string{1: "single", 3: "grid"}[cams], sz.name, scheme)
+		if c.lang != "" {
+			name += "-" + c.lang
+		}
+		t.Run(name, func(t *testing.T) {
+			var hubs []*hub.Hub
+			for i := range cams {
+				n := []string{"front-door", "garage", "garden"}[i]
+				hubs = append(hubs, camera(t, n, pattern(n)))
+			}
+			s := serve(t, hubs...)
+			mobile := sz.w < 600
+			setup := []chromedp.Action[chromedp.Void]{
+				chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+					_, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+						Width: sz.w, Height: sz.h, DeviceScaleFactor: 1, Mobile: mobile,
+					})
+					if err != nil {
+						return err
+					}
+					_, err = chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+						Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+					})
+					if err != nil || c.lang == "" {
+						return err
+					}
+					_, err = chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{
+						UserAgent: "Mozilla/5.0 framecast-test", AcceptLanguage: c.lang,
+					})
+					return err
+				}),
+			}
+			tb := open(t, s.url(), setup...)
+			if cams == 1 {
+				tb.wait("the live state", `document.getElementById("stage").dataset.state === "live" && document.getElementById("f-viewers").textContent === "1"`)
+			} else {
+				tb.wait("three live tiles", `(t => t.length === 3 && t.every(e => e.dataset.state === "live"))([...document.querySelectorAll(".tile")])`)
+			}
+			if got := eval[bool](tb, fmt.Sprintf(`matchMedia("(prefers-color-scheme: %s)").matches`, scheme)); !got {
+				t.Fatalf("colour scheme %s not in effect", scheme)
+			}
+			tb.screenshot(name)
+			l := eval[layout](tb, measureJS)
+			if l.Width != float64(sz.w) || l.Height != float64(sz.h) {
+				t.Fatalf("viewport %vx%v, want %dx%d", l.Width, l.Height, sz.w, sz.h)
+			}
+			if l.ScrollWidth > l.Width {
+				t.Errorf("the page is %v px wide in a %v px window", l.ScrollWidth, l.Width)
+			}
+			if l.MinControlSide < 40 {
+				t.Errorf("a control is only %v px on a side; touch needs about 44", l.MinControlSide)
+			}
+			if len(l.Wrapped) > 0 {
+				t.Errorf("labels broken over lines: %q", l.Wrapped)
+			}
+			if l.MinFontPx < 12 {
+				t.Errorf("text as small as %v px", l.MinFontPx)
+			}
+			for i, a := range l.Parts {
+				if !a.inside(l.Width, l.Height) {
+					t.Errorf("%v is outside the %vx%v window", a, l.Width, l.Height)
+				}
+				for _, b := range l.Parts[i+1:] {
+					if a.overlaps(b) {
+						t.Errorf("%v overlaps %v", a, b)
+					}
+				}
+			}
+			if cams == 1 {
+				checkPicture(t, l)
+				return
+			}
+			for i, a := range l.Tiles {
+				if a.Left < 0 || a.Right > l.Width {
+					t.Errorf("tile %v sticks out of the %v px window", a, l.Width)
+				}
+				for _, b := range l.Tiles[i+1:] {
+					if a.overlaps(b) {
+						t.Errorf("tile %v overlaps %v", a, b)
+					}
+				}
+			}
+			if !l.Tiles[0].inside(l.Width, l.Height) {
+				t.Errorf("the first tile %v is not fully visible", l.Tiles[0])
+			}
+		})
 	}
 }
 

@@ -130,6 +130,10 @@ func TestReconnect(t *testing.T) {
 	tb.wait("the reconnecting state", `document.getElementById("stage").dataset.state === "reconnecting" &&
 	  document.getElementById("badge").textContent === "Reconnecting…" &&
 	  document.getElementById("overlay-title").textContent === "Reconnecting…"`)
+	tb.screenshot("state-reconnecting")
+	if got := eval[string](tb, `document.getElementById("f-fps").textContent + document.getElementById("f-age").textContent`); got != "––" {
+		t.Errorf("stale figures while the server is away: %q", got)
+	}
 	if eval[bool](tb, `document.getElementById("snap").disabled !== true`) {
 		t.Error("Snapshot stays enabled while the server is away")
 	}

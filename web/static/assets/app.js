@@ -8,6 +8,7 @@
     en: {
       allCameras: "All cameras",
       camerasN: "{n} cameras",
+      failedN: "{n} failed",
       resolution: "Resolution",
       fps: "Frame rate",
       viewers: "Viewers",
@@ -38,6 +39,7 @@
     ko: {
       allCameras: "모든 카메라",
       camerasN: "카메라 {n}대",
+      failedN: "{n}대 오류",
       resolution: "해상도",
       fps: "프레임 속도",
       viewers: "시청자",
@@ -336,7 +338,9 @@
       spin.setAttribute("aria-hidden", "true");
       const otitle = document.createElement("p");
       otitle.className = "overlay-title";
-      overlay.append(spin, otitle);
+      const odetail = document.createElement("p");
+      odetail.className = "overlay-detail";
+      overlay.append(spin, otitle, odetail);
       const badge = document.createElement("span");
       badge.className = "badge";
       const dot = document.createElement("span");
@@ -356,7 +360,7 @@
       link.append(thumb, info);
       li.append(link);
       el.tiles.append(li);
-      const tile = { li, link, img, otitle, facts, badge, btext };
+      const tile = { li, link, img, otitle, odetail, facts, badge, btext };
       tile.player = new Player(img, () => render());
       app.tiles.set(name, tile);
       tile.player.open(snapshots ? camURL(name, "snapshot") : camURL(name, "stream") + "?fps=10", snapshots);
@@ -449,9 +453,11 @@
     const w = (cam && cam.width) || el.live.naturalWidth;
     const h = (cam && cam.height) || el.live.naturalHeight;
     setText(el.size, w && h ? w + "×" + h : "–");
-    setText(el.fps, cam && cam.state === "running" ? num1.format(cam.fps) + " fps" : "–");
-    setText(el.viewers, cam ? num0.format(cam.viewers) : "–");
-    setText(el.age, cam && cam.frame_age_ms != null ? formatAge(cam.frame_age_ms) : "–");
+    // Figures from before the server went away would be stale.
+    const fresh = cam && app.online !== false;
+    setText(el.fps, fresh && cam.state === "running" ? num1.format(cam.fps) + " fps" : "–");
+    setText(el.viewers, fresh ? num0.format(cam.viewers) : "–");
+    setText(el.age, fresh && cam.frame_age_ms != null ? formatAge(cam.frame_age_ms) : "–");
     el.snap.disabled = !cam || app.online === false;
   }
 
@@ -459,22 +465,28 @@
     document.title = t("allCameras") + " · framecast";
     el.title.textContent = t("allCameras");
     let worst = "live";
+    let failed = 0;
     const rank = { live: 0, starting: 1, failed: 2, reconnecting: 3 };
     for (const [name, tile] of app.tiles) {
       const cam = app.cams.get(name);
       const state = stateOf(cam, tile.player);
       if (rank[state] > rank[worst]) worst = state;
+      if (state === "failed") failed++;
       tile.link.dataset.state = state;
       tile.img.classList.toggle("loaded", tile.player.loaded);
       setBadge(tile.badge, tile.btext, state);
-      setText(tile.otitle, state === "live" ? "" : t(state === "failed" ? "failed" : state === "reconnecting" ? "reconnecting" : "starting"));
+      setText(tile.otitle, state === "live" ? "" : t(state));
+      setText(tile.odetail, state === "failed" && cam.last_error ? cam.last_error : "");
       const parts = [];
       if (cam && cam.width) parts.push(cam.width + "×" + cam.height);
       if (cam && cam.state === "running") parts.push(num1.format(cam.fps) + " fps");
       setText(tile.facts, parts.join(" · "));
     }
     el.badge.dataset.state = worst;
-    setText(el.badgeText, t("camerasN", { n: num0.format(app.tiles.size) }));
+    let text = t("camerasN", { n: num0.format(app.tiles.size) });
+    if (worst === "reconnecting") text = t("reconnecting");
+    else if (failed) text += " · " + t("failedN", { n: num0.format(failed) });
+    setText(el.badgeText, text);
   }
 
   function setBadge(badge, text, state) {
