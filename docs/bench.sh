@@ -19,11 +19,10 @@ mkdir -p "$BENCH"
 footage() {
 	# testsrc2 with moving noise compresses like a real scene: about 41 KB
 	# per 640x480 frame and 100 KB per 1280x720 frame at -q:v 3.
-	for size in 640x480 1280x720; do
-		f="$BENCH/$size.mjpeg"
-		[ -s "$f" ] && continue
-		ffmpeg -loglevel error -y -f lavfi -i "testsrc2=size=$size:rate=30" -t 10 \
-			-vf noise=alls=5:allf=t -q:v 3 -f mjpeg "$f"
+	for fs in 640x480 1280x720; do
+		[ -s "$BENCH/$fs.mjpeg" ] && continue
+		ffmpeg -loglevel error -y -f lavfi -i "testsrc2=size=$fs:rate=30" -t 10 \
+			-vf noise=alls=5:allf=t -q:v 3 -f mjpeg "$BENCH/$fs.mjpeg"
 	done
 }
 

@@ -52,6 +52,7 @@ type config struct {
 	listen, file string
 	jsonOnly     bool
 	dialParallel int
+	lowat        int
 }
 
 func parseArgs(args []string, stderr io.Writer) (*config, error) {
@@ -73,6 +74,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.dialParallel, "dial-parallel", 64, "connections opened at once while connecting")
 	fs.BoolVar(&c.reference, "reference", false, "serve as the reference server instead of measuring")
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:0", "with -reference: `address` to listen on")
+	fs.IntVar(&c.lowat, "lowat", 0, "with -reference: set TCP_NOTSENT_LOWAT to this many `bytes` on every socket (0: leave the kernel default)")
 	fs.StringVar(&c.file, "file", "", "with -reference: MJPEG `file` to replay (the same as framecast's file source)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -168,7 +170,7 @@ func serveReference(ctx context.Context, c *config, stdout, stderr io.Writer) in
 		return 1
 	}
 	fmt.Fprintf(stdout, "reference: %d frames from %s at %g fps on %s\n", len(frames), c.file, c.fps, ln.Addr())
-	r := &reference{frames: frames, fps: int(c.fps)}
+	r := &reference{frames: frames, fps: int(c.fps), lowat: c.lowat}
 	if err := r.serve(ctx, ln); err != nil {
 		fmt.Fprintln(stderr, "framecast-load:", err)
 		return 1

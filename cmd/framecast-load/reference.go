@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/framecast/framecast/mjpeg"
@@ -29,6 +30,7 @@ type refFrame struct {
 type reference struct {
 	frames [][]byte
 	fps    int
+	lowat  int // TCP_NOTSENT_LOWAT for every socket; 0 leaves the default
 	cur    atomic.Pointer[refFrame]
 }
 
@@ -102,6 +104,11 @@ var (
 // conn writes every newest frame to c until a write fails or ctx ends.
 func (r *reference) conn(ctx context.Context, c net.Conn) {
 	defer c.Close()
+	if r.lowat > 0 {
+		if err := setNotSentLowat(c, r.lowat); err != nil {
+			return
+		}
+	}
 	if _, err := c.Write(refOpening); err != nil {
 		return
 	}
@@ -120,4 +127,25 @@ func (r *reference) conn(ctx context.Context, c net.Conn) {
 			return
 		}
 	}
+}
+
+// tcpNotSentLowat is TCP_NOTSENT_LOWAT from <linux/tcp.h>.
+const tcpNotSentLowat = 25
+
+func setNotSentLowat(c net.Conn, n int) error {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return errors.New("not a socket")
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := raw.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, tcpNotSentLowat, n)
+	}); err != nil {
+		return err
+	}
+	return serr
 }
