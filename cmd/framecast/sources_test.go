@@ -150,7 +150,7 @@ func TestRunExecFFmpeg(t *testing.T) {
 	var logs bytes.Buffer
 	go func() {
 		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-source",
-			"exec:" + ff + " -hide_banner -loglevel error -f lavfi -i testsrc2=size=320x240:rate=30 -f mjpeg -"}, io.Discard, &logs, ready)
+			"exec:" + ff + " -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=320x240:rate=30 -f mjpeg -"}, io.Discard, &logs, ready)
 	}()
 	var addr string
 	select {

@@ -166,7 +166,7 @@ func TestFFmpegFramesAndStop(t *testing.T) {
 	log, logs := testLogger()
 	// sh records its pid (the group's id) and becomes ffmpeg.
 	s := &exec.Source{
-		Args: []string{"sh", "-c", `echo $$ > "$0"; exec "$1" -hide_banner -loglevel error -f lavfi -i testsrc2=size=320x240:rate=30 -f mjpeg -q:v 5 -`,
+		Args: []string{"sh", "-c", `echo $$ > "$0"; exec "$1" -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=320x240:rate=30 -f mjpeg -q:v 5 -`,
 			pidFile, ff},
 		Logger: log,
 	}

@@ -33,7 +33,7 @@ func serveSource(t *testing.T, src hub.Source) (*hub.Hub, *httptest.Server, *syn
 
 func TestFFmpegThroughHub(t *testing.T) {
 	ff := fake.Tool(t, "ffmpeg")
-	cmd, err := exec.Split(ff + ` -hide_banner -loglevel error -f lavfi -i "testsrc2=size=320x240:rate=30" -f mjpeg -`)
+	cmd, err := exec.Split(ff + ` -hide_banner -loglevel error -re -f lavfi -i "testsrc2=size=320x240:rate=30" -f mjpeg -`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,7 +105,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 echo $$ > "$d/pid.tmp" && mv "$d/pid.tmp" "$d/pid"
-exec "$FFMPEG" -hide_banner -loglevel error -f lavfi -i "testsrc2=size=${w}x${h}:rate=$fps" -f mjpeg -
+exec "$FFMPEG" -hide_banner -loglevel error -re -f lavfi -i "testsrc2=size=${w}x${h}:rate=$fps" -f mjpeg -
 `
 
 // installFake puts the fake under the given names first on PATH and
