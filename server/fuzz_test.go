@@ -60,6 +60,9 @@ func FuzzQuery(f *testing.F) {
 		}
 		r := httptest.NewRequest("GET", "/", nil).WithContext(done)
 		r.URL.Path, r.URL.RawQuery, r.RequestURI = path, raw, path+"?"+raw
+		// As HTTP/2, streams write through the recorder instead of
+		// hijacking a connection it does not have.
+		r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/2.0", 2, 0
 		w := httptest.NewRecorder()
 		handler.ServeHTTP(w, r)
 		code, body := w.Code, w.Body.String()
