@@ -87,6 +87,10 @@ type Camera struct {
 	// Tokens are read-only secrets that open this camera's stream and
 	// snapshot with ?token=, for pages where basic auth is awkward.
 	Tokens []Token `yaml:"tokens,omitempty"`
+	// DropSameFrames skips sending a frame byte-identical to the one a
+	// viewer got last (a static scene then costs nothing), with a refresh
+	// every few seconds.
+	DropSameFrames bool `yaml:"drop_same_frames"`
 }
 
 // Size is a picture size in pixels, written WxH in the file and flags.

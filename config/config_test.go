@@ -35,7 +35,7 @@ func parse(text string) (*config.Config, error) {
 
 func TestBadFiles(t *testing.T) {
 	fields := "listen, log_format, log_level, snapshot_timeout, write_timeout, read_header_timeout, max_header_bytes, tls, users, protect_status, allow_origin, max_viewers, max_viewers_per_camera, cameras"
-	camFields := "name, default, source, size, fps, quality, hflip, vflip, rotation, index, source_args, controls, idle_timeout, stall_timeout, max_frame_size, tokens"
+	camFields := "name, default, source, size, fps, quality, hflip, vflip, rotation, index, source_args, controls, idle_timeout, stall_timeout, max_frame_size, tokens, drop_same_frames"
 	cases := []struct {
 		name, text, want string
 	}{

@@ -45,6 +45,9 @@ var settings = map[string]setting{
 	"idle-timeout":   {"idle_timeout", true, func(_ *Config, cam *Camera, v string) error { return cam.IdleTimeout.Set(v) }},
 	"stall-timeout":  {"stall_timeout", true, func(_ *Config, cam *Camera, v string) error { return cam.StallTimeout.Set(v) }},
 	"max-frame-size": {"max_frame_size", true, func(_ *Config, cam *Camera, v string) error { return cam.MaxFrameSize.Set(v) }},
+	"drop-same-frames": {"drop_same_frames", true, func(_ *Config, cam *Camera, v string) error {
+		return setBool(&cam.DropSameFrames, v)
+	}},
 	"token": {"tokens", true, func(_ *Config, cam *Camera, v string) error {
 		cam.Tokens = nil
 		for _, s := range splitList(v) {

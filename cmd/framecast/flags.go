@@ -75,6 +75,7 @@ Flags:
 	fs.Duration("stall-timeout", time.Duration(cam.StallTimeout), "restart a source that sent no frame for this long")
 	fs.String("max-frame-size", cam.MaxFrameSize.String(), "largest JPEG frame accepted from a source (`bytes`, with KiB/MiB suffixes allowed)")
 	fs.String("token", "", "comma-separated read-only `tokens` that open the stream and snapshot with ?token=")
+	fs.Bool("drop-same-frames", false, "do not send a frame identical to the previous one (a static scene costs nothing); it is sent again every 3s")
 	return fs
 }
 

@@ -145,7 +145,8 @@ func newHub(c camera, log *slog.Logger) *hub.Hub {
 		NoSignal: func(w, h int, since time.Duration, lastErr string) ([]byte, error) {
 			return picture.NoSignal(w, h, quality, since, lastErr)
 		},
-		Logger: log,
+		Logger:         log,
+		DropSameFrames: c.DropSameFrames,
 	})
 }
 
