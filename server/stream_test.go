@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
@@ -138,4 +140,43 @@ func TestShutdownEndsStreams(t *testing.T) {
 		t.Errorf("stream ended with %v, want a clean close", err)
 	}
 	waitUntil(t, "viewer to leave", func() bool { return h.Status().Viewers == 0 })
+}
+
+// BenchmarkConnectDisconnect opens a stream, reads one part and leaves, b.N
+// times, then waits for every viewer to be gone and reports what stayed
+// behind: goroutines and live heap beyond the baseline. Run it with
+// -benchtime=20000x for the 20,000 cycles of docs/BENCHMARKS.md.
+func BenchmarkConnectDisconnect(b *testing.B) {
+	h := hub.New(hub.Config{Name: "cam", IdleTimeout: time.Minute,
+		Source: &fake.Source{Frames: [][]byte{fake.JPEG(64, 48, 1), fake.JPEG(64, 48, 2)}, Period: 5 * time.Millisecond}})
+	srv := &server.Server{Cameras: []*hub.Hub{h}, Logger: slog.New(slog.DiscardHandler)}
+	ts := httptest.NewServer(srv.Handler())
+	defer func() { ts.Close(); h.Close() }()
+	addr := ts.Listener.Addr().String()
+	c, br := rawStream(b, addr, "/stream", "HTTP/1.1")
+	mjpeg.NewReader(br, mjpeg.Boundary).NextPart()
+	defer c.Close()
+	settle := func(viewers int) (goroutines int, heap uint64) {
+		for h.Status().Viewers != viewers {
+			time.Sleep(10 * time.Millisecond)
+		}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return runtime.NumGoroutine(), ms.HeapAlloc
+	}
+	g0, heap0 := settle(1)
+	b.ReportAllocs()
+	for b.Loop() {
+		c, br := rawStream(b, addr, "/stream", "HTTP/1.1")
+		if _, err := mjpeg.NewReader(br, mjpeg.Boundary).NextPart(); err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+	b.StopTimer()
+	g1, heap1 := settle(1)
+	b.ReportMetric(float64(g1-g0), "goroutines-left")
+	b.ReportMetric((float64(heap1)-float64(heap0))/(1<<20), "heap-MB-left")
+	b.ReportMetric(float64(heap1)/(1<<20), "heap-MB")
 }
