@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -56,11 +57,13 @@ func (b *ByteSize) Set(s string) error {
 			break
 		}
 	}
-	n, err := strconv.Atoi(t)
-	if err != nil || n < 0 || n > (1<<40)/mult {
+	// In int64, and capped at what int holds, so 32-bit builds (the Pi's
+	// armv6 and armv7) read the same values without overflow.
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 || n > int64(math.MaxInt)/int64(mult) {
 		return fmt.Errorf("%q is not a size in bytes: use a number with an optional unit, as in 65536, 512KiB or 16MiB", s)
 	}
-	*b = ByteSize(n * mult)
+	*b = ByteSize(n * int64(mult))
 	return nil
 }
 
