@@ -53,13 +53,15 @@ type config struct {
 	jsonOnly     bool
 	dialParallel int
 	lowat        int
+	urlName      string
 }
 
 func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
 	fs := flag.NewFlagSet("framecast-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.url, "url", "", "framecast stream `URL` to measure (http://127.0.0.1:PORT/stream)")
+	fs.StringVar(&c.url, "url", "", "framecast stream `URL` to measure (http://127.0.0.1:PORT/stream); tcp://HOST:PORT measures a second reference server instead")
+	fs.StringVar(&c.urlName, "url-name", "framecast", "what to call the server at -url in the report")
 	fs.IntVar(&c.pid, "pid", 0, "framecast's process id, to sample its CPU time and memory")
 	fs.StringVar(&c.ref, "ref", "", "reference server `host:port` to measure first, in the same run")
 	fs.IntVar(&c.refPID, "ref-pid", 0, "the reference server's process id")
@@ -138,7 +140,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "framecast-load:", err)
 			return 2
 		}
-		r, err := measure(ctx, c, t, c.pid, "framecast")
+		r, err := measure(ctx, c, t, c.pid, c.urlName)
 		if err != nil {
 			fmt.Fprintln(stderr, "framecast-load: framecast:", err)
 			return 1

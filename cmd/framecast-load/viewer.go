@@ -24,8 +24,11 @@ type target struct {
 
 func parseTarget(raw string) (target, error) {
 	u, err := url.Parse(raw)
+	if err == nil && u.Scheme == "tcp" && u.Host != "" {
+		return target{addr: u.Host}, nil // a second reference server
+	}
 	if err != nil || u.Scheme != "http" || u.Host == "" {
-		return target{}, fmt.Errorf("-url %q: want http://127.0.0.1:PORT/stream", raw)
+		return target{}, fmt.Errorf("-url %q: want http://127.0.0.1:PORT/stream (or tcp://HOST:PORT for a reference server)", raw)
 	}
 	p := u.RequestURI()
 	if p == "" {
