@@ -67,8 +67,11 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, h *hub.Hub) {
 	ctx := r.Context()
 	var pw partWriter
 	if r.ProtoMajor == 1 {
-		pw, err = s.hijack(w, r)
-		if err != nil && !errors.Is(err, http.ErrNotSupported) {
+		cw, err := s.hijack(w, r)
+		switch {
+		case err == nil:
+			pw = cw
+		case !errors.Is(err, http.ErrNotSupported):
 			return // the connection is gone
 		}
 	}

@@ -177,3 +177,39 @@ func TestResponseHead(t *testing.T) {
 		}
 	}
 }
+
+func TestStreamWithoutHijack(t *testing.T) {
+	// An HTTP/1.1 request on a ResponseWriter that cannot be hijacked
+	// streams through the ResponseWriter.
+	h, _ := heldHub(t)
+	s := &Server{Cameras: []*hub.Hub{h}}
+	s.Handler()
+	ctx, cancel := context.WithCancel(t.Context())
+	r := httptest.NewRequestWithContext(ctx, "GET", "/stream", nil)
+	w := &flushRecorder{ResponseRecorder: httptest.NewRecorder(), wrote: make(chan struct{}, 1)}
+	done := make(chan struct{})
+	go func() { s.stream(w, r, h); close(done) }()
+	<-w.wrote
+	cancel()
+	<-done
+	if !strings.Contains(w.Body.String(), "Content-Type: image/jpeg") {
+		t.Errorf("no part written: %.200q", w.Body.String())
+	}
+}
+
+// flushRecorder is a ResponseRecorder that reports the flush of a part.
+type flushRecorder struct {
+	*httptest.ResponseRecorder
+	wrote chan struct{}
+}
+
+func (f *flushRecorder) Flush() {
+	f.ResponseRecorder.Flush()
+	if !strings.Contains(f.Body.String(), "Content-Type: image/jpeg") {
+		return // the opening boundary; wait for a part
+	}
+	select {
+	case f.wrote <- struct{}{}:
+	default:
+	}
+}
