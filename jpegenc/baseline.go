@@ -207,11 +207,14 @@ type bitWriter struct {
 func (w *bitWriter) put(v uint32, n uint) {
 	w.acc = w.acc<<n | uint64(v)
 	w.n += n
-	if w.n < 32 {
-		return
+	if w.n >= 32 {
+		w.n -= 32
+		w.emitWord(uint32(w.acc >> w.n))
 	}
-	w.n -= 32
-	word := uint32(w.acc >> w.n)
+}
+
+// emitWord appends 32 bits to buf, stuffing a 0x00 after any 0xFF byte.
+func (w *bitWriter) emitWord(word uint32) {
 	if t := ^word; (t-0x01010101)&^t&0x80808080 == 0 { // no 0xFF byte
 		w.buf = binary.BigEndian.AppendUint32(w.buf, word)
 		return
@@ -256,40 +259,65 @@ func (w *bitWriter) encodeBlock(d *[64]float32, recip *[64]float32, prevDC int32
 			mask |= 1 << k
 		}
 	}
+	lastMask := mask
 	// Blocks are loaded without the level shift of -128: for the DC
 	// coefficient that is 64*128 after this DCT's scaling.
 	q := int32((d[0]-8192)*recip[0]+16384.5) - 16384
-	w.putValue(q-prevDC, dc, 0)
-	for k := 0; mask != 0; {
-		next := bits.TrailingZeros64(mask)
-		run := next - k - 1
-		for run >= 16 {
-			c := ac[0xF0]
-			w.put(c&0xFFFF, uint(c>>16))
-			run -= 16
-		}
-		w.putValue(zz[next], ac, uint8(run<<4))
-		k = next
-		mask &= mask - 1
-		if mask == 0 && next == 63 {
-			return q
-		}
-	}
-	c := ac[0x00] // end of block
-	w.put(c&0xFFFF, uint(c>>16))
-	return q
-}
-
-// putValue writes the Huffman code of (run | size of v) and v's bits.
-func (w *bitWriter) putValue(v int32, codes *huffCodes, run uint8) {
+	// The bit accumulator lives in locals here: this is the hot loop.
+	acc, nb := w.acc, w.n
+	v := q - prevDC
 	a, b := v, v
 	if v < 0 {
 		a, b = -v, v-1
 	}
 	size := uint(bits.Len32(uint32(a)))
-	c := codes[run|uint8(size)]
-	cl := uint(c >> 16)
-	w.put((c&0xFFFF)<<size|uint32(b)&(1<<size-1), cl+size)
+	c := dc[size&0xFF]
+	acc = acc<<(uint(c>>16)+size) | uint64((c&0xFFFF)<<size|uint32(b)&(1<<size-1))
+	nb += uint(c>>16) + size
+	if nb >= 32 {
+		nb -= 32
+		w.emitWord(uint32(acc >> nb))
+	}
+	for k := 0; mask != 0; {
+		next := bits.TrailingZeros64(mask)
+		run := next - k - 1
+		for run >= 16 {
+			c := ac[0xF0]
+			acc = acc<<(c>>16) | uint64(c&0xFFFF)
+			nb += uint(c >> 16)
+			if nb >= 32 {
+				nb -= 32
+				w.emitWord(uint32(acc >> nb))
+			}
+			run -= 16
+		}
+		v := zz[next&63]
+		a, b := v, v
+		if v < 0 {
+			a, b = -v, v-1
+		}
+		size := uint(bits.Len32(uint32(a)))
+		c := ac[uint8(run<<4)|uint8(size)]
+		acc = acc<<(uint(c>>16)+size) | uint64((c&0xFFFF)<<size|uint32(b)&(1<<size-1))
+		nb += uint(c>>16) + size
+		if nb >= 32 {
+			nb -= 32
+			w.emitWord(uint32(acc >> nb))
+		}
+		k = next
+		mask &= mask - 1
+	}
+	if k := 63 - bits.LeadingZeros64(lastMask); lastMask == 0 || k != 63 {
+		c := ac[0x00] // end of block
+		acc = acc<<(c>>16) | uint64(c&0xFFFF)
+		nb += uint(c >> 16)
+		if nb >= 32 {
+			nb -= 32
+			w.emitWord(uint32(acc >> nb))
+		}
+	}
+	w.acc, w.n = acc, nb
+	return q
 }
 
 // loadBlock copies an 8x8 block at (x, y) of a plane (not level-shifted:
