@@ -78,13 +78,27 @@ type site struct {
 	handler http.Handler
 	hs      *http.Server
 	done    chan struct{}
+
+	mu        sync.Mutex
+	conns     map[net.Conn]bool
+	newStream chan struct{} // a token for every stream request
 }
 
 // serve starts a server for the cameras on a free port.
 func serve(t *testing.T, cams ...*hub.Hub) *site {
 	t.Helper()
 	s := &server.Server{Cameras: cams, Logger: quiet}
-	st := &site{t: t, addr: "127.0.0.1:0", handler: s.Handler()}
+	st := &site{t: t, addr: "127.0.0.1:0", conns: map[net.Conn]bool{}, newStream: make(chan struct{}, 100)}
+	h := s.Handler()
+	st.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/stream") {
+			select {
+			case st.newStream <- struct{}{}:
+			default:
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 	st.start()
 	t.Cleanup(st.stop)
 	return st
@@ -99,7 +113,19 @@ func (s *site) start() {
 		s.t.Fatalf("listen on %s: %v", s.addr, err)
 	}
 	s.addr = ln.Addr().String()
-	s.hs = &http.Server{Handler: s.handler, ErrorLog: slog.NewLogLogger(quiet.Handler(), slog.LevelError)}
+	s.hs = &http.Server{
+		Handler:  s.handler,
+		ErrorLog: slog.NewLogLogger(quiet.Handler(), slog.LevelError),
+		ConnState: func(c net.Conn, cs http.ConnState) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if cs == http.StateClosed {
+				delete(s.conns, c)
+			} else {
+				s.conns[c] = true
+			}
+		},
+	}
 	s.done = make(chan struct{})
 	go func(hs *http.Server, done chan struct{}) {
 		defer close(done)
@@ -118,6 +144,27 @@ func (s *site) stop() {
 }
 
 func (s *site) url() string { return "http://" + s.addr + "/" }
+
+// dropConnections closes every connection, as a network glitch would, and
+// keeps listening.
+func (s *site) dropConnections() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.Close()
+		delete(s.conns, c)
+	}
+}
+
+// waitStream waits for the next stream request to the site.
+func (s *site) waitStream(tb *tab, what string) {
+	s.t.Helper()
+	select {
+	case <-s.newStream:
+	case <-tb.ctx.Done():
+		s.t.Fatalf("waiting for %s: %v\npage: %s", what, tb.ctx.Err(), tb.describe())
+	}
+}
 
 // tab is one browser tab on a page, with the page's console recorded.
 type tab struct {
@@ -256,4 +303,9 @@ func (tb *tab) screenshot(name string) {
 		tb.t.Fatal(err)
 	}
 	tb.t.Logf("saved %s", p)
+}
+
+// evalVoid is an action evaluating expr for its effect.
+func evalVoid(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](expr)
 }

@@ -41,9 +41,22 @@ type layout struct {
 	Tiles                     []box
 	MinFontPx, MinControlSide float64
 	Wrapped                   []string // labels broken over two lines
+	LowContrast               []string // text under WCAG AA's 4.5:1
 }
 
 const measureJS = `(() => {
+  // WCAG contrast of each element's text against the first opaque
+  // background behind it; text over see-through layers is left out.
+  const rgb = s => { const m = /rgba?\(([^)]+)\)/.exec(s); if (!m) return null;
+    const p = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
+  const bgOf = e => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
+    if (c && c.a > 0) return c.a === 1 ? c : null; } return {r: 255, g: 255, b: 255, a: 1}; };
+  const lum = c => { const f = v => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const lowContrast = els => els.flatMap(e => { const fg = rgb(getComputedStyle(e).color), bg = bgOf(e);
+    if (!fg || !bg || fg.a < 1 || !e.textContent.trim()) return [];
+    const x = lum(fg), y = lum(bg), r = (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+    return r < 4.5 ? [e.textContent.trim() + ": " + r.toFixed(2)] : []; });
   const box = (e, name) => { const r = e.getBoundingClientRect(); return {Name: name || e.id || e.className || e.tagName, Left: r.left, Top: r.top, Right: r.right, Bottom: r.bottom}; };
   const shown = e => e.getClientRects().length > 0 && !e.closest("[hidden]");
   const img = document.getElementById("live");
@@ -62,6 +75,7 @@ const measureJS = `(() => {
     Picture: pic, PictureHits: hits, Parts: parts,
     Tiles: [...document.querySelectorAll(".tile")].map(e => box(e, e.querySelector(".tile-name").textContent)),
     MinFontPx: Math.min(...texts.map(e => parseFloat(getComputedStyle(e).fontSize))),
+    LowContrast: lowContrast([...document.querySelectorAll("dt, dd, .button span, #title, .brand span, #badge span, .foot p, .foot a, .tile-name, .tile-facts")].filter(shown)),
     Wrapped: [...document.querySelectorAll(".button span, .badge span, dt, dd")].filter(shown).filter(e => e.getClientRects().length > 1).map(e => e.textContent),
     MinControlSide: Math.min(...controls.map(e => Math.min(e.offsetWidth, e.offsetHeight))),
   };
@@ -144,6 +158,9 @@ func TestLayout(t *testing.T) {
 			}
 			if l.MinControlSide < 40 {
 				t.Errorf("a control is only %v px on a side; touch needs about 44", l.MinControlSide)
+			}
+			if len(l.LowContrast) > 0 {
+				t.Errorf("text with too little contrast: %q", l.LowContrast)
 			}
 			if len(l.Wrapped) > 0 {
 				t.Errorf("labels broken over lines: %q", l.Wrapped)

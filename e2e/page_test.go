@@ -146,6 +146,28 @@ func TestReconnect(t *testing.T) {
 	}
 }
 
+// TestStreamCut cuts the page's connections while the server stays up, as
+// a network glitch does: Chromium keeps the last picture and fires no
+// event, so the page must notice the picture stopped and open a new stream.
+func TestStreamCut(t *testing.T) {
+	s := serve(t, camera(t, "door", pattern("door")))
+	tb := open(t, s.url())
+	s.waitStream(tb, "the page's stream")
+	// The page only calls a stream stalled after it saw the picture move.
+	tb.wait("the stall watch", `document.getElementById("stage").dataset.state === "live" &&
+	  document.getElementById("live").dataset.watch === "armed"`)
+	tb.do("marking the page", evalVoid(`window.__notReloaded = true`))
+	before := eval[string](tb, `__fc.hash("#live")`)
+
+	s.dropConnections()
+	s.waitStream(tb, "a new stream from the page")
+	tb.wait("the live state again", `document.getElementById("stage").dataset.state === "live"`)
+	tb.wait("the picture to move again", fmt.Sprintf(`(h => h !== "" && h !== %q)(__fc.hash("#live"))`, before))
+	if !eval[bool](tb, `window.__notReloaded === true`) {
+		t.Error("the page reloaded")
+	}
+}
+
 // TestStates checks what the page says about a camera that has not sent a
 // picture yet and about one that fails.
 func TestStates(t *testing.T) {
@@ -203,9 +225,18 @@ func TestGrid(t *testing.T) {
 	tb.wait("the tiles' streams to end", `fetch("api/status").then(r => r.json()).then(s =>
 	  s.cameras.map(c => c.name + ":" + c.viewers).join(",") === "front:0,garage:1,garden:0")`)
 
-	tb.do("going back", chromedp.Click(chromedp.ID("back")))
+	// The rest by keyboard alone. Opening a camera moved the focus to its
+	// name, so the next Tab reaches "All cameras".
+	tb.do("tabbing", chromedp.KeyEvent("\t"))
+	if got := eval[string](tb, `document.activeElement.id + " " + getComputedStyle(document.activeElement).outlineStyle`); got != "back solid" {
+		t.Errorf("after Tab, focus on %q, want the visible focus on \"back\"", got)
+	}
+	tb.do("going back", chromedp.KeyEvent("\r"))
 	tb.wait("the grid again", `location.hash === "#/" && document.getElementById("view").hidden &&
 	  document.querySelectorAll(".tile").length === 3`)
+	tb.do("tabbing to the first tile and opening it", chromedp.KeyEvent("\t"), chromedp.KeyEvent("\r"))
+	tb.wait("front, large and live", `location.hash === "#/cam/front" && document.getElementById("title").textContent === "front" &&
+	  document.getElementById("stage").dataset.state === "live"`)
 }
 
 // TestKorean checks the page speaks Korean to a browser that asks for it.

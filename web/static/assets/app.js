@@ -135,6 +135,7 @@
       this.img.src = this.url + (this.url.includes("?") ? "&" : "?") + "r=" + Date.now().toString(36);
       this.sample = null;
       this.changed = false;
+      delete this.img.dataset.watch;
       this.lastChange = Date.now();
     }
     close() {
@@ -174,19 +175,25 @@
     }
     // watchStall samples the picture; a stream whose picture has changed
     // before but not for a while, although the camera runs, is restarted.
-    // A camera showing a still scene never counts as stalled.
+    // A camera showing a still scene never counts as stalled. The <img>
+    // gets data-watch="armed" once its picture was seen to move.
     watchStall(cam) {
       if (!this.url || this.snapshots || !this.loaded || this.lost) return;
       const s = samplePicture(this.img);
       if (s === null) return;
       const now = Date.now();
-      if (this.sample !== null && s !== this.sample) this.changed = true;
+      if (this.sample !== null && s !== this.sample && !this.changed) {
+        this.changed = true;
+        this.img.dataset.watch = "armed";
+      }
       if (s !== this.sample) {
         this.sample = s;
         this.lastChange = now;
         return;
       }
-      if (this.changed && now - this.lastChange > 8000 && cam && cam.state === "running" && cam.fps > 0) {
+      // Several frame times without a change, and never under 8 s.
+      const limit = cam && cam.fps > 0 ? Math.max(8000, 3000 / cam.fps) : Infinity;
+      if (this.changed && now - this.lastChange > limit && cam.state === "running") {
         this.lost = true;
         this.retryAt = now;
         this.start();
@@ -601,12 +608,9 @@
     }
   });
 
-  // Once a second: the countdown while reconnecting, and the stall check
-  // every other second.
-  let ticks = 0;
+  // Once a second: the countdown while reconnecting, and the stall check.
   setInterval(() => {
-    ticks++;
-    if (ticks % 2 === 0 && app.online) {
+    if (app.online) {
       if (app.view) app.main.watchStall(app.cams.get(app.view));
       for (const [name, tile] of app.tiles) tile.player.watchStall(app.cams.get(name));
     }
