@@ -38,6 +38,10 @@ func TestChromiumShowsPartOnNextHeaders(t *testing.T) {
 		// Without advance headers the second frame's headers are what let
 		// the first frame show.
 		{"two frames", [][]byte{part(one), part(two)}, one},
+		// The layout that would show every frame at once: each part's
+		// headers (no Content-Length, which is not known yet) go out with
+		// the boundary that ends the part before.
+		{"advance headers throughout", [][]byte{advance, one, mjpeg.PartTrailer(mjpeg.Boundary), advance, two, mjpeg.PartTrailer(mjpeg.Boundary), advance}, two},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
