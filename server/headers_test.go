@@ -89,6 +89,16 @@ func TestCORS(t *testing.T) {
 		if h.Get("X-Frame-Options") != "" {
 			t.Errorf("%s: X-Frame-Options with frame-ancestors naming another origin", tt.origin)
 		}
+
+		// HTTP/1.1 streams write their own head on the hijacked connection;
+		// it carries the same headers.
+		resp, _ = get(t, ts.URL+"/stream?token="+tokOne, "")
+		h = resp.Header
+		if resp.StatusCode != 200 || h.Get("Access-Control-Allow-Origin") != tt.origin ||
+			h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" ||
+			!strings.HasSuffix(h.Get("Content-Security-Policy"), tt.wantFrame) {
+			t.Errorf("%s: stream %s %v", tt.origin, resp.Status, h)
+		}
 	}
 }
 
