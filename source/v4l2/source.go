@@ -36,7 +36,9 @@ const (
 )
 
 // Source captures from one V4L2 device. Configure it through its exported
-// fields before the first Run; they are not changed by Run.
+// fields before the first Run; they are not changed by Run. A Source must
+// not be copied after first use. Run is not meant to be called twice at
+// once; Controls, SetControl, Settings and Stats may be called at any time.
 type Source struct {
 	// Device is the device node, e.g. /dev/video0; empty means the first
 	// capture device.
@@ -347,15 +349,6 @@ func (c *capture) runMJPEG(emit func(mjpeg.Frame)) error {
 	}
 }
 
-// job is one raw frame on its way through an encoder.
-type job struct {
-	raw  []byte
-	t    time.Time
-	jpeg []byte
-	err  error
-	done chan struct{}
-}
-
 // runRaw copies each raw frame out of the driver's buffer (so the buffer is
 // queued again at once), hands it to a pool of encoders, and emits the JPEGs
 // in capture order. When every encoder is busy the newest frame is dropped,
@@ -368,78 +361,40 @@ func (c *capture) runRaw(emit func(mjpeg.Frame)) error {
 	if workers <= 0 {
 		workers = min(runtime.GOMAXPROCS(0), 4)
 	}
-	inFlight := workers + 1
-	jobs := make(chan *job, inFlight)
-	order := make(chan *job, inFlight) // capture order
-	free := make(chan []byte, inFlight)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			e := jpegenc.Encoder{Quality: c.s.Quality}
-			for j := range jobs {
-				j.jpeg, j.err = e.Encode(j.raw, ef, w, h, stride)
-				close(j.done)
-			}
-		}()
-	}
-	emitted := make(chan struct{})
-	go func() {
-		defer close(emitted)
-		for j := range order {
-			<-j.done
-			free <- j.raw
-			if j.err != nil {
-				c.s.invalid.Add(1)
-				continue
-			}
-			c.s.frames.Add(1)
-			emit(mjpeg.Frame{Data: j.jpeg, Time: j.t})
+	p := newEncodePool(workers, need, func() encodeFunc {
+		e := &jpegenc.Encoder{Quality: c.s.Quality}
+		return func(raw []byte) ([]byte, error) { return e.Encode(raw, ef, w, h, stride) }
+	}, func(f mjpeg.Frame, err error) {
+		if err != nil {
+			c.s.invalid.Add(1)
+			return
 		}
-	}()
-	defer func() {
-		close(jobs)
-		close(order)
-		wg.Wait()
-		<-emitted
-	}()
-	made := 0 // raw buffers allocated; each job holds one until emitted
+		c.s.frames.Add(1)
+		emit(f)
+	})
+	defer p.close()
 	for {
 		f, err := c.next()
 		if err != nil {
 			return err
 		}
+		var raw []byte
 		if len(f.Data) < need {
 			c.s.invalid.Add(1)
-			if err := c.st.Requeue(f); err != nil {
-				return err
-			}
-			continue
-		}
-		var raw []byte
-		select {
-		case raw = <-free:
-		default:
-			if made < inFlight {
-				raw = make([]byte, need)
-				made++
-			}
-		}
-		if raw == nil {
+		} else if raw = p.buffer(); raw == nil {
 			c.s.busy.Add(1)
-			if err := c.st.Requeue(f); err != nil {
-				return err
-			}
-			continue
+		} else {
+			copy(raw, f.Data[:need])
 		}
-		copy(raw, f.Data[:need])
 		t := c.clock.wall(f.Buffer)
 		if err := c.st.Requeue(f); err != nil {
+			if raw != nil {
+				p.release(raw)
+			}
 			return err
 		}
-		j := &job{raw: raw, t: t, done: make(chan struct{})}
-		order <- j
-		jobs <- j
+		if raw != nil {
+			p.submit(raw, t)
+		}
 	}
 }
