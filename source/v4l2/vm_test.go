@@ -75,7 +75,11 @@ func TestVM(t *testing.T) {
 	}
 	work := t.TempDir()
 	bin := filepath.Join(work, "init")
-	build := exec.Command("go", "test", "-c", "-trimpath", "-o", bin, ".")
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if p, err := exec.LookPath("go"); err == nil {
+		gobin = p
+	}
+	build := exec.Command(gobin, "test", "-c", "-trimpath", "-o", bin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the test binary: %v\n%s", err, out)
