@@ -35,8 +35,21 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // camera returns a hub for src that runs from the start; it closes when t ends.
 func camera(t *testing.T, name string, src hub.Source) *hub.Hub {
 	t.Helper()
+	return newHub(t, name, src, 0)
+}
+
+// onDemand returns a hub for src that starts with its first viewer, as
+// framecast runs by default.
+func onDemand(t *testing.T, name string, src hub.Source) *hub.Hub {
+	t.Helper()
+	return newHub(t, name, src, time.Minute)
+}
+
+func newHub(t *testing.T, name string, src hub.Source, idle time.Duration) *hub.Hub {
+	t.Helper()
 	h := hub.New(hub.Config{
-		Name:       name,
+		Name:        name,
+		IdleTimeout: idle,
 		Source:     src,
 		Describe:   "test",
 		MinBackoff: 200 * time.Millisecond,

@@ -18,10 +18,11 @@ import (
 	"github.com/framecast/framecast/hub"
 )
 
-// TestLivePage loads the page for one camera: no console errors, the
-// picture at its real size, moving, and the facts filled in.
+// TestLivePage loads the page for one camera, idle until the page asks for
+// it: no console errors, the picture at its real size, moving, and the
+// facts filled in.
 func TestLivePage(t *testing.T) {
-	s := serve(t, camera(t, "door", pattern("door")))
+	s := serve(t, onDemand(t, "door", pattern("door")))
 	tb := open(t, s.url())
 
 	tb.wait("the first picture", `document.getElementById("live").naturalWidth > 0`)

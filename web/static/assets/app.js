@@ -408,8 +408,11 @@
 
   // stateOf is what a viewer should be told about one camera.
   function stateOf(cam, player) {
-    if (app.online === false || player.lost) return "reconnecting";
+    if (app.online === false) return "reconnecting";
     if (cam && cam.state === "failed") return "failed";
+    // A new stream to a camera that is still starting waits for its first
+    // frame like any other.
+    if (player.lost) return cam && cam.state !== "running" ? "starting" : "reconnecting";
     if (!player.loaded) return "starting";
     return "live";
   }
