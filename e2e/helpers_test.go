@@ -50,10 +50,10 @@ func newHub(t *testing.T, name string, src hub.Source, idle time.Duration) *hub.
 	h := hub.New(hub.Config{
 		Name:        name,
 		IdleTimeout: idle,
-		Source:     src,
-		Describe:   "test",
-		MinBackoff: 200 * time.Millisecond,
-		MaxBackoff: time.Second,
+		Source:      src,
+		Describe:    "test",
+		MinBackoff:  200 * time.Millisecond,
+		MaxBackoff:  time.Second,
 		NoSignal: func(w, h int, since time.Duration, lastErr string) ([]byte, error) {
 			return picture.NoSignal(w, h, 0, since, lastErr)
 		},
