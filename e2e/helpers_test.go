@@ -104,6 +104,9 @@ func serve(t *testing.T, cams ...*hub.Hub) *site {
 	st := &site{t: t, addr: "127.0.0.1:0", conns: map[net.Conn]bool{}, newStream: make(chan struct{}, 100)}
 	h := s.Handler()
 	st.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The page must run under a strict policy; the server may set its
+		// own (Set replaces this one), this one holds if it does not.
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' blob:; object-src 'none'; base-uri 'none'")
 		if strings.HasSuffix(r.URL.Path, "/stream") {
 			select {
 			case st.newStream <- struct{}{}:

@@ -20,7 +20,8 @@ import (
 
 // TestLivePage loads the page for one camera, idle until the page asks for
 // it: no console errors, the picture at its real size, moving, and the
-// facts filled in.
+// facts filled in. The page runs under a Content-Security-Policy of 'self'
+// (see serve), so inline code or styles would show as console errors.
 func TestLivePage(t *testing.T) {
 	s := serve(t, onDemand(t, "door", pattern("door")))
 	tb := open(t, s.url())
