@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -92,9 +93,11 @@ func TestHTTP2GridOfEight(t *testing.T) {
 			t.Fatalf("stream %d: %s over %s", i, resp.Status, resp.Proto)
 		}
 	}
+	streams := make([]<-chan []byte, n)
 	for i, resp := range resps {
+		streams[i] = readParts(ctx, resp.Body)
 		wg.Go(func() {
-			frames := readParts(ctx, resp.Body)
+			frames := streams[i]
 			for k := range 3 {
 				f, ok := <-frames
 				if !ok {
@@ -113,6 +116,26 @@ func TestHTTP2GridOfEight(t *testing.T) {
 	for _, err := range errs {
 		if err != nil {
 			t.Error(err)
+		}
+	}
+	// Refusing a body does not break the shared connection.
+	req, _ := http.NewRequest("POST", ts.URL+"/snapshot", strings.NewReader("body"))
+	req.Header.Set("Authorization", auth)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 || resp.ProtoMajor != 2 {
+		t.Errorf("POST with a body: %s over %s", resp.Status, resp.Proto)
+	}
+	for i := range n {
+		// Frames read before the POST are skipped; the next one came after.
+		for len(streams[i]) > 0 {
+			<-streams[i]
+		}
+		if _, ok := <-streams[i]; !ok {
+			t.Errorf("stream %d ended after the POST", i)
 		}
 	}
 	if c := conns.Load(); c != 1 {
