@@ -28,6 +28,8 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 )
@@ -161,18 +163,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // serveReference runs the reference server until ctx ends.
 func serveReference(ctx context.Context, c *config, stdout, stderr io.Writer) int {
+	// Count the frames once, to fail early on a bad file; the source then
+	// reads the file as framecast's does.
 	frames, err := loadFrames(c.file)
 	if err != nil {
 		fmt.Fprintln(stderr, "framecast-load:", err)
 		return 1
 	}
+	n := len(frames)
+	frames = nil
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {
 		fmt.Fprintln(stderr, "framecast-load: -listen:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "reference: %d frames from %s at %g fps on %s\n", len(frames), c.file, c.fps, ln.Addr())
-	r := &reference{frames: frames, fps: int(c.fps), lowat: c.lowat}
+	fmt.Fprintf(stdout, "reference: %d frames from %s at %g fps on %s\n", n, c.file, c.fps, ln.Addr())
+	runtime.GC()
+	debug.FreeOSMemory() // the count's copy of the file is not the reference's memory
+	r := &reference{path: c.file, fps: int(c.fps), lowat: c.lowat}
 	if err := r.serve(ctx, ln); err != nil {
 		fmt.Fprintln(stderr, "framecast-load:", err)
 		return 1

@@ -9,9 +9,9 @@ import (
 	"os"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"github.com/framecast/framecast/mjpeg"
+	"github.com/framecast/framecast/source/file"
 )
 
 // refFrame is one published frame of the reference server: its part
@@ -23,12 +23,12 @@ type refFrame struct {
 }
 
 // reference is the minimal raw-socket server framecast is measured against:
-// it replays the same JPEGs at the same rate as framecast's file source and
+// it replays the same file through the same file source as framecast, and
 // writes each new frame to every connection as the same multipart part
 // (header, JPEG, trailer) in one writev, with no HTTP at all. Like
 // framecast it keeps only the latest frame, so a slow reader skips frames.
 type reference struct {
-	frames [][]byte
+	path   string
 	fps    int
 	lowat  int // TCP_NOTSENT_LOWAT for every socket; 0 leaves the default
 	cur    atomic.Pointer[refFrame]
@@ -79,20 +79,18 @@ func (r *reference) serve(ctx context.Context, ln net.Listener) error {
 	}
 }
 
+// publish runs the file source, making each frame the latest.
 func (r *reference) publish(ctx context.Context) {
-	tick := time.NewTicker(time.Second / time.Duration(r.fps))
-	defer tick.Stop()
-	for i := 0; ; i++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		data := r.frames[i%len(r.frames)]
-		f := &refFrame{data: data, next: make(chan struct{})}
-		f.header = mjpeg.AppendPartHeader(make([]byte, 0, 96), mjpeg.Frame{Data: data, Time: time.Now()})
+	src := &file.Source{Path: r.path, FPS: r.fps}
+	err := src.Run(ctx, func(mf mjpeg.Frame) {
+		f := &refFrame{data: mf.Data, next: make(chan struct{})}
+		f.header = mjpeg.AppendPartHeader(make([]byte, 0, 96), mf)
 		old := r.cur.Swap(f)
 		close(old.next)
+	})
+	if err != nil && ctx.Err() == nil {
+		fmt.Fprintln(os.Stderr, "framecast-load: reference source:", err)
+		os.Exit(1)
 	}
 }
 

@@ -34,7 +34,7 @@ func TestReferenceServesTheFileFrames(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	served := make(chan error, 1)
-	go func() { served <- (&reference{frames: loaded, fps: 60}).serve(ctx, ln) }()
+	go func() { served <- (&reference{path: path, fps: 60}).serve(ctx, ln) }()
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
