@@ -171,7 +171,6 @@ func serveReference(ctx context.Context, c *config, stdout, stderr io.Writer) in
 		return 1
 	}
 	n := len(frames)
-	frames = nil
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {
 		fmt.Fprintln(stderr, "framecast-load: -listen:", err)
