@@ -103,8 +103,9 @@ func TestLayout(t *testing.T) {
 			}
 		}
 	}
-	// Korean labels are longer in places.
-	cases = append(cases, layoutCase{1, phone, "light", "ko"}, layoutCase{3, phone, "dark", "ko"})
+	// Korean labels are longer in places; a phone on its side is short.
+	cases = append(cases, layoutCase{1, phone, "light", "ko"}, layoutCase{3, phone, "dark", "ko"},
+		layoutCase{1, size{"phone-landscape", 740, 360}, "dark", ""})
 	for _, c := range cases {
 		cams, sz, scheme := c.cams, c.sz, c.scheme
 		name := fmt.Sprintf("%s-%s-%s", map[int]string{1: "single", 3: "grid"}[cams], sz.name, scheme)
@@ -118,7 +119,7 @@ func TestLayout(t *testing.T) {
 				hubs = append(hubs, camera(t, n, pattern(n)))
 			}
 			s := serve(t, hubs...)
-			mobile := sz.w < 600
+			mobile := sz.w < 800
 			setup := []chromedp.Action[chromedp.Void]{
 				chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 					_, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{

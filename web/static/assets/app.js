@@ -623,6 +623,7 @@
   document.documentElement.lang = lang;
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
   el.title.tabIndex = -1;
+  el.age.parentElement.title = t("ageNote");
   render();
   poll();
 })();
