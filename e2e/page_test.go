@@ -118,6 +118,23 @@ func TestSnapshotButton(t *testing.T) {
 	tb.wait("the saved message", fmt.Sprintf(`document.getElementById("toast").textContent.includes(%q)`, name))
 }
 
+// TestFullscreen enters fullscreen with the button, where the picture
+// fills the screen, and leaves it with a double-click on the picture.
+func TestFullscreen(t *testing.T) {
+	s := serve(t, camera(t, "door", pattern("door")))
+	tb := open(t, s.url())
+	tb.wait("the live state", `document.getElementById("stage").dataset.state === "live"`)
+	tb.do("pressing Fullscreen", chromedp.Click(chromedp.ID("full")))
+	tb.wait("fullscreen", `document.fullscreenElement === document.getElementById("stage") &&
+	  document.getElementById("full-label").textContent === "Exit fullscreen"`)
+	// 320x240 in the window's shape: one side touches the window's edges.
+	tb.wait("the picture to fill the screen", `(r => Math.abs(r.width - innerWidth) < 1 || Math.abs(r.height - innerHeight) < 1)(
+	  document.getElementById("live").getBoundingClientRect())`)
+	tb.do("double-clicking the picture", chromedp.DoubleClick(chromedp.ID("live")))
+	tb.wait("the window again", `document.fullscreenElement === null &&
+	  document.getElementById("full-label").textContent === "Fullscreen"`)
+}
+
 // TestReconnect stops the server under the page and starts it again on the
 // same port: the page says it is reconnecting, then shows a moving picture
 // again without a reload.
