@@ -295,7 +295,6 @@
       el.grid.hidden = true;
       el.view.hidden = false;
       el.ageNote.hidden = false;
-      el.back.hidden = app.order.length < 2;
       el.live.alt = t("altLive", { name });
       app.main.open(camURL(name, "stream"));
     } else {
@@ -439,6 +438,7 @@
     const state = stateOf(cam, p);
     document.title = name + " · framecast";
     el.title.textContent = name;
+    el.back.hidden = app.order.length < 2;
     setBadge(el.badge, el.badgeText, state);
     el.stage.dataset.state = state;
     el.screen.classList.toggle("nopic", !p.loaded || !el.live.naturalWidth);
