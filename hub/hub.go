@@ -151,6 +151,13 @@ func New(cfg Config) *Hub {
 // Name returns the camera's name.
 func (h *Hub) Name() string { return h.cfg.Name }
 
+// Source returns the camera's source (Config.Source), for optional
+// abilities found at run time, such as controls.
+func (h *Hub) Source() Source { return h.cfg.Source }
+
+// Describe returns what the source is (Config.Describe).
+func (h *Hub) Describe() string { return h.cfg.Describe }
+
 // DropSameFrames reports whether viewers skip frames identical to the one
 // they sent last (Config.DropSameFrames).
 func (h *Hub) DropSameFrames() bool { return h.cfg.DropSameFrames }
@@ -182,6 +189,11 @@ func (h *Hub) Next(ctx context.Context, seq uint64) (*Frame, error) {
 func (h *Hub) publish(f *Frame) {
 	h.pubMu.Lock()
 	defer h.pubMu.Unlock()
+	h.publishLocked(f)
+}
+
+// publishLocked is publish for callers that hold pubMu.
+func (h *Hub) publishLocked(f *Frame) {
 	if f != nil {
 		h.seq++
 		f.Seq = h.seq
@@ -215,9 +227,16 @@ func (h *Hub) emitter(ctx context.Context, alive func()) func(mjpeg.Frame) {
 		if w, hh, err := mjpeg.Size(mf.Data); err == nil {
 			f.Width, f.Height = w, hh
 		}
+		h.mu.Lock()
+		// Checked again under each lock: an idle stop holds mu while it
+		// cancels ctx and then clears the frame under pubMu, so a frame that
+		// raced with it is either published before the clearing or not at all.
+		if ctx.Err() != nil {
+			h.mu.Unlock()
+			return
+		}
 		h.captured.Add(1)
 		h.capturedBytes.Add(int64(len(mf.Data)))
-		h.mu.Lock()
 		if h.state != Running {
 			h.state = Running
 			h.log.Info("source running", "size", fmt.Sprintf("%dx%d", f.Width, f.Height))
@@ -226,10 +245,13 @@ func (h *Hub) emitter(ctx context.Context, alive func()) func(mjpeg.Frame) {
 		h.width, h.height = f.Width, f.Height
 		h.mu.Unlock()
 		h.pubMu.Lock()
+		defer h.pubMu.Unlock()
+		if ctx.Err() != nil {
+			return
+		}
 		h.times[h.nt%len(h.times)] = time.Now()
 		h.nt++
-		h.pubMu.Unlock()
-		h.publish(f)
+		h.publishLocked(f)
 	}
 }
 
@@ -243,6 +265,9 @@ func (h *Hub) startLocked() {
 	done := make(chan struct{})
 	h.cancel, h.done = cancel, done
 	h.state = Starting
+	h.pubMu.Lock()
+	h.nt = 0 // the measured fps starts afresh with this run
+	h.pubMu.Unlock()
 	go h.loop(ctx, prev, done)
 }
 

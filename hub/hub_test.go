@@ -355,3 +355,21 @@ func TestEmitAfterStopIsIgnored(t *testing.T) {
 		}
 	})
 }
+
+func TestSentTotalsSurviveLeave(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := hub.New(hub.Config{Source: &ticking{period: 10 * time.Millisecond}, IdleTimeout: time.Second})
+		defer h.Close()
+		v := h.Join("a")
+		v.Frames.Add(3)
+		v.Bytes.Add(300)
+		if st := h.Status(); st.FramesSent != 3 || st.BytesSent != 300 {
+			t.Fatalf("while joined: %d frames, %d bytes", st.FramesSent, st.BytesSent)
+		}
+		v.Leave()
+		v.Leave() // a second Leave must not count the viewer again
+		if st := h.Status(); st.FramesSent != 3 || st.BytesSent != 300 {
+			t.Fatalf("after leaving: %d frames, %d bytes", st.FramesSent, st.BytesSent)
+		}
+	})
+}

@@ -46,14 +46,15 @@ func (h *Hub) Join(addr string) *Viewer {
 // Leave unregisters v; the source stops IdleTimeout after the last viewer left.
 func (v *Viewer) Leave() {
 	h := v.h
-	h.sentFrames.Add(v.Frames.Load())
-	h.sentBytes.Add(v.Bytes.Load())
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.viewers[v]; !ok {
 		return
 	}
 	delete(h.viewers, v)
+	// Under mu, so Status never counts a leaving viewer twice.
+	h.sentFrames.Add(v.Frames.Load())
+	h.sentBytes.Add(v.Bytes.Load())
 	h.idleGen++
 	if len(h.viewers) > 0 || h.cfg.IdleTimeout <= 0 {
 		return
@@ -101,6 +102,7 @@ func (h *Hub) Snapshot(ctx context.Context, addr string) (*Frame, error) {
 type Status struct {
 	Name           string         `json:"name"`
 	Source         string         `json:"source"`
+	SourceDetail   string         `json:"source_detail,omitempty"`
 	State          State          `json:"state"`
 	Width          int            `json:"width"`
 	Height         int            `json:"height"`
@@ -123,6 +125,13 @@ type Status struct {
 // the count.
 type Dropper interface {
 	Dropped() int64
+}
+
+// Detailer is implemented by sources that can say what they really run
+// with (the format, size and rate a camera driver chose); Status reports it
+// as SourceDetail.
+type Detailer interface {
+	Detail() string
 }
 
 // Status reports the hub's state now.
@@ -168,6 +177,9 @@ func (h *Hub) Status() Status {
 	st.FramesCaptured, st.BytesCaptured = h.captured.Load(), h.capturedBytes.Load()
 	if d, ok := h.cfg.Source.(Dropper); ok {
 		st.FramesDropped = d.Dropped()
+	}
+	if d, ok := h.cfg.Source.(Detailer); ok {
+		st.SourceDetail = d.Detail()
 	}
 	if running {
 		st.FPS = h.fps(now)
