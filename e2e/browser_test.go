@@ -43,6 +43,8 @@ func newTab(t *testing.T) context.Context {
 			return
 		}
 		chrome.dir = dir
+		// The defaults include headless, no-first-run,
+		// disable-background-networking and disable-sync.
 		opts := append(chromedp.DefaultExecAllocatorOptions[:],
 			chromedp.ExecPath(path),
 			chromedp.UserDataDir(dir),
