@@ -56,6 +56,7 @@ type config struct {
 	dialParallel int
 	lowat        int
 	urlName      string
+	rounds       int
 }
 
 func parseArgs(args []string, stderr io.Writer) (*config, error) {
@@ -71,7 +72,8 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.slow, "slow", 0, "how many of the viewers read slowly")
 	fs.IntVar(&c.slowRate, "slow-rate", 50000, "bytes per second a slow viewer reads")
 	fs.Float64Var(&c.fps, "fps", 30, "the source's frame rate, to count skipped frames")
-	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long to measure, after the warm-up")
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long to measure each round, after the warm-up")
+	fs.IntVar(&c.rounds, "rounds", 1, "rounds per server, alternating reference and framecast; figures pool all rounds")
 	fs.DurationVar(&c.warmup, "warmup", 3*time.Second, "time after all viewers connected before measuring")
 	fs.StringVar(&c.label, "label", "", "free text recorded in the JSON line")
 	fs.BoolVar(&c.jsonOnly, "json", false, "print only the JSON line")
@@ -108,6 +110,8 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("-fps must be positive")
 	case c.duration <= 0 || c.warmup < 0:
 		return nil, errors.New("-duration must be positive and -warmup not negative")
+	case c.rounds < 1 || c.rounds > 100:
+		return nil, errors.New("-rounds: use 1 to 100")
 	case c.dialParallel < 1:
 		return nil, errors.New("-dial-parallel must be positive")
 	}
@@ -127,27 +131,40 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serveReference(ctx, c, stdout, stderr)
 	}
 	rep := report{Label: c.label, N: c.n, Slow: c.slow, SlowRate: c.slowRate, FPS: c.fps,
-		Seconds: c.duration.Seconds(), Date: time.Now().UTC().Format(time.RFC3339), LoadBefore: loadAverage()}
-	if c.ref != "" {
-		r, err := measure(ctx, c, target{addr: c.ref}, c.refPID, "reference")
-		if err != nil {
-			fmt.Fprintln(stderr, "framecast-load: reference:", err)
-			return 1
-		}
-		rep.Reference = r
-	}
+		Seconds: c.duration.Seconds() * float64(c.rounds), Rounds: c.rounds, Date: time.Now().UTC().Format(time.RFC3339), LoadBefore: loadAverage()}
+	var fc target
 	if c.url != "" {
-		t, err := parseTarget(c.url)
-		if err != nil {
+		if fc, err = parseTarget(c.url); err != nil {
 			fmt.Fprintln(stderr, "framecast-load:", err)
 			return 2
 		}
-		r, err := measure(ctx, c, t, c.pid, c.urlName)
-		if err != nil {
-			fmt.Fprintln(stderr, "framecast-load: framecast:", err)
-			return 1
+	}
+	// Rounds alternate between the servers, so that both see the same
+	// share of whatever else the machine is doing.
+	var refRounds, fcRounds []*round
+	for range c.rounds {
+		if c.ref != "" {
+			rd, err := collect(ctx, c, target{addr: c.ref}, c.refPID)
+			if err != nil {
+				fmt.Fprintln(stderr, "framecast-load: reference:", err)
+				return 1
+			}
+			refRounds = append(refRounds, rd)
 		}
-		rep.Framecast = r
+		if c.url != "" {
+			rd, err := collect(ctx, c, fc, c.pid)
+			if err != nil {
+				fmt.Fprintf(stderr, "framecast-load: %s: %v\n", c.urlName, err)
+				return 1
+			}
+			fcRounds = append(fcRounds, rd)
+		}
+	}
+	if refRounds != nil {
+		rep.Reference = summarize("reference", refRounds)
+	}
+	if fcRounds != nil {
+		rep.Framecast = summarize(c.urlName, fcRounds)
 	}
 	rep.LoadAfter = loadAverage()
 	if rep.Reference != nil && rep.Framecast != nil {

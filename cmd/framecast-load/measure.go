@@ -45,6 +45,7 @@ type report struct {
 	SlowRate   int                `json:"slow_rate"`
 	FPS        float64            `json:"source_fps"`
 	Seconds    float64            `json:"seconds"`
+	Rounds     int                `json:"rounds"`
 	LoadBefore string             `json:"loadavg_before"`
 	LoadAfter  string             `json:"loadavg_after"`
 	Reference  *result            `json:"reference,omitempty"`
@@ -52,21 +53,31 @@ type report struct {
 	Ratio      map[string]float64 `json:"ratio,omitempty"`
 }
 
-// measure opens c.n viewers on t, waits for the warm-up, measures for
+// round is what one measuring round of one server collected.
+type round struct {
+	viewers []*viewer
+	errs    []error
+	secs    float64
+	cpu     time.Duration
+	peak    int64 // highest VmRSS seen, bytes
+	hwm     int64
+	self    time.Duration
+}
+
+// collect opens c.n viewers on t, waits for the warm-up, measures for
 // c.duration and closes them all.
-func measure(ctx context.Context, c *config, t target, pid int, name string) (*result, error) {
+func collect(ctx context.Context, c *config, t target, pid int) (*round, error) {
 	win := newWindow()
-	viewers := make([]*viewer, c.n)
-	errs := make([]error, c.n)
+	rd := &round{viewers: make([]*viewer, c.n), errs: make([]error, c.n)}
 	var wg, dialed sync.WaitGroup
 	sem := make(chan struct{}, c.dialParallel)
-	for i := range viewers {
+	for i := range rd.viewers {
 		v := &viewer{t: t, fps: c.fps, win: win}
 		if i < c.slow {
 			v.slowRate = c.slowRate
 			v.st.slow = true
 		}
-		viewers[i] = v
+		rd.viewers[i] = v
 		wg.Add(1)
 		dialed.Add(1)
 		sem <- struct{}{}
@@ -74,40 +85,34 @@ func measure(ctx context.Context, c *config, t target, pid int, name string) (*r
 			defer wg.Done()
 			once := sync.OnceFunc(func() { <-sem; dialed.Done() })
 			v.onConnected = once
-			errs[i] = v.run()
+			rd.errs[i] = v.run()
 			once()
 		}()
 	}
 	dialed.Wait()
-	stopped := func() bool {
-		select {
-		case <-ctx.Done():
-			return true
-		case <-time.After(c.warmup):
-			return false
-		}
-	}
-	if stopped() {
+	abort := func(err error) (*round, error) {
 		win.stop()
 		wg.Wait()
-		return nil, ctx.Err()
+		return nil, err
 	}
-	var cpu0 time.Duration
-	var peak int64
+	select {
+	case <-ctx.Done():
+		return abort(ctx.Err())
+	case <-time.After(c.warmup):
+	}
 	sampleMem := func() {
 		if pid == 0 {
 			return
 		}
-		if rss, _, err := memory(pid); err == nil && rss > peak {
-			peak = rss
+		if rss, _, err := memory(pid); err == nil && rss > rd.peak {
+			rd.peak = rss
 		}
 	}
+	var cpu0 time.Duration
 	if pid != 0 {
 		var err error
 		if cpu0, err = cpuTime(pid); err != nil {
-			win.stop()
-			wg.Wait()
-			return nil, err
+			return abort(err)
 		}
 	}
 	self0 := selfCPU()
@@ -129,9 +134,8 @@ loop:
 	}
 	tick.Stop()
 	win.stop()
-	secs := time.Since(begin).Seconds()
-	self := selfCPU() - self0
-	r := &result{Server: name, ClientCPUms: float64(self.Milliseconds())}
+	rd.secs = time.Since(begin).Seconds()
+	rd.self = selfCPU() - self0
 	if pid != 0 {
 		cpu1, err := cpuTime(pid)
 		if err != nil {
@@ -139,53 +143,70 @@ loop:
 			return nil, err
 		}
 		sampleMem()
-		_, hwm, _ := memory(pid)
-		r.CPUms = float64((cpu1 - cpu0).Milliseconds())
-		r.RSSMaxMB, r.HWMMB = float64(peak)/(1<<20), float64(hwm)/(1<<20)
+		_, rd.hwm, _ = memory(pid)
+		rd.cpu = cpu1 - cpu0
 	}
 	wg.Wait()
+	return rd, nil
+}
+
+// summarize pools the rounds of one server into its result.
+func summarize(name string, rounds []*round) *result {
+	r := &result{Server: name}
 	var fastFPS, slowFPS []float64
 	var lat, slowFirst, slowDone []float32
 	var payload int64
-	union := map[int64]struct{}{}
-	for _, v := range viewers {
-		for _, s := range v.st.stamps {
-			union[s] = struct{}{}
+	var secs float64
+	var cpu, self time.Duration
+	for _, rd := range rounds {
+		secs += rd.secs
+		cpu += rd.cpu
+		self += rd.self
+		r.RSSMaxMB = max(r.RSSMaxMB, float64(rd.peak)/(1<<20))
+		r.HWMMB = max(r.HWMMB, float64(rd.hwm)/(1<<20))
+		union := map[int64]struct{}{}
+		for _, v := range rd.viewers {
+			for _, s := range v.st.stamps {
+				union[s] = struct{}{}
+			}
+		}
+		all := make([]int64, 0, len(union))
+		for s := range union {
+			all = append(all, s)
+		}
+		slices.Sort(all)
+		r.Published += float64(len(all)) / rd.secs / float64(len(rounds))
+		for i, v := range rd.viewers {
+			if rd.errs[i] != nil {
+				r.Failures++
+				continue
+			}
+			if v.st.failed {
+				r.Failures++
+			}
+			r.Connected++
+			payload += v.st.bytes
+			fps := float64(v.st.frames) / rd.secs
+			if v.st.slow {
+				slowFPS = append(slowFPS, fps)
+				slowFirst = append(slowFirst, v.st.first...)
+				slowDone = append(slowDone, v.st.lat...)
+				continue
+			}
+			fastFPS = append(fastFPS, fps)
+			r.Dups += v.st.dups
+			if n := len(v.st.stamps); n > 0 {
+				lo, _ := slices.BinarySearch(all, v.st.stamps[0])
+				hi, _ := slices.BinarySearch(all, v.st.stamps[n-1])
+				r.Skipped += int64(hi-lo+1) - int64(n)
+			}
+			lat = append(lat, v.st.lat...)
 		}
 	}
-	all := make([]int64, 0, len(union))
-	for s := range union {
-		all = append(all, s)
-	}
-	slices.Sort(all)
-	r.Published = float64(len(all)) / secs
-	for i, v := range viewers {
-		if errs[i] != nil {
-			r.Failures++
-			continue
-		}
-		if v.st.failed {
-			r.Failures++
-		}
-		r.Connected++
-		payload += v.st.bytes
-		fps := float64(v.st.frames) / secs
-		if v.st.slow {
-			slowFPS = append(slowFPS, fps)
-			slowFirst = append(slowFirst, v.st.first...)
-			slowDone = append(slowDone, v.st.lat...)
-			continue
-		}
-		fastFPS = append(fastFPS, fps)
-		r.Dups += v.st.dups
-		if n := len(v.st.stamps); n > 0 {
-			lo, _ := slices.BinarySearch(all, v.st.stamps[0])
-			hi, _ := slices.BinarySearch(all, v.st.stamps[n-1])
-			r.Skipped += int64(hi-lo+1) - int64(n)
-		}
-		lat = append(lat, v.st.lat...)
-	}
+	r.Connected /= len(rounds)
 	r.MBps = float64(payload) / 1e6 / secs
+	r.CPUms = float64(cpu.Milliseconds())
+	r.ClientCPUms = float64(self.Milliseconds())
 	if r.CPUms > 0 && payload > 0 {
 		r.CPUmsPerMB = r.CPUms / (float64(payload) / 1e6)
 	}
@@ -207,7 +228,7 @@ loop:
 		r.SlowAgeP50, r.SlowAgeMax = pct(slowFirst, 50), float64(slowFirst[len(slowFirst)-1])
 		r.SlowDoneP50 = pct(slowDone, 50)
 	}
-	return r, nil
+	return r
 }
 
 func pct(sorted []float32, p float64) float64 {
@@ -235,8 +256,8 @@ func ratios(f, r *result) map[string]float64 {
 func round3(x float64) float64 { return float64(int64(x*1000+0.5)) / 1000 }
 
 func printTable(w io.Writer, rep *report) {
-	fmt.Fprintf(w, "%d viewers (%d slow at %d B/s), %gs measured, source %g fps, loadavg %s -> %s\n",
-		rep.N, rep.Slow, rep.SlowRate, rep.Seconds, rep.FPS, rep.LoadBefore, rep.LoadAfter)
+	fmt.Fprintf(w, "%d viewers (%d slow at %d B/s), %gs measured per server in %d rounds, source %g fps, loadavg %s -> %s\n",
+		rep.N, rep.Slow, rep.SlowRate, rep.Seconds, rep.Rounds, rep.FPS, rep.LoadBefore, rep.LoadAfter)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "server\tconn\tfail\tpub fps\tfps min\tfps med\tdups\tskipped\tMB/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\tCPU ms/MB\tRSS MB\tslow fps\tslow age p50\tclient CPU ms\t")
 	for _, r := range []*result{rep.Reference, rep.Framecast} {

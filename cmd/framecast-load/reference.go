@@ -28,10 +28,10 @@ type refFrame struct {
 // (header, JPEG, trailer) in one writev, with no HTTP at all. Like
 // framecast it keeps only the latest frame, so a slow reader skips frames.
 type reference struct {
-	path   string
-	fps    int
-	lowat  int // TCP_NOTSENT_LOWAT for every socket; 0 leaves the default
-	cur    atomic.Pointer[refFrame]
+	path  string
+	fps   int
+	lowat int // TCP_NOTSENT_LOWAT for every socket; 0 leaves the default
+	cur   atomic.Pointer[refFrame]
 }
 
 // loadFrames reads every JPEG of an MJPEG file into memory.
