@@ -7,8 +7,10 @@
 #   docs/bench.sh run SIZE N [SLOW] [SECONDS] [extra framecast-load flags]
 #   docs/bench.sh table SIZE [SECONDS]    # N = 1 10 100 500 1000 2000
 #
+# ROUNDS (default 1) alternates that many rounds of SECONDS per server.
+#
 # SIZE is 640x480 or 1280x720. Every run starts framecast and the reference
-# fresh on 127.0.0.1, measures the reference and then framecast in the same
+# fresh on 127.0.0.1, measures the reference and framecast in the same
 # framecast-load run, prints the table and a JSON line, and stops both.
 set -eu
 BENCH=${BENCH:-/tmp/fcbench}
@@ -50,7 +52,7 @@ run() {
 	refaddr=$(sed -n 's/.* on \(127[0-9.:]*\).*/\1/p' "$BENCH/ref.out")
 	fcurl=$(sed -n 's/.* at \(http:[^ ]*\).*/\1/p' "$BENCH/fc.out")
 	"$BENCH/framecast-load" -url "${fcurl}stream" -pid $fc -ref "$refaddr" -ref-pid $ref \
-		-n "$n" -slow "$slow" -duration "${secs}s" -label "$size" "$@"
+		-n "$n" -slow "$slow" -duration "${secs}s" -rounds "${ROUNDS:-1}" -label "$size" "$@"
 	kill $ref $fc 2>/dev/null || true
 	wait $ref $fc 2>/dev/null || true
 	trap - EXIT INT TERM
@@ -63,5 +65,5 @@ table)
 	build
 	for n in 1 10 100 500 1000 2000; do run "$2" $n 0 "${3:-10}"; done
 	;;
-*) sed -n '2,12p' "$0"; exit 2 ;;
+*) sed -n '2,16p' "$0"; exit 2 ;;
 esac
