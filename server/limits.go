@@ -57,12 +57,12 @@ func NewHTTPServer(ctx context.Context, h http.Handler, log *slog.Logger) *http.
 }
 
 // checkRequest answers requests that no route accepts: one with a body (no
-// route takes one, and a body trickled slowly would hold the connection:
+// route but a controls POST takes one, and a body trickled slowly would hold the connection:
 // the server reads what is left of it to reuse the connection, with no
 // deadline once the headers are in), and one whose query does not parse.
 // It reports whether r may go on.
 func (s *Server) checkRequest(w http.ResponseWriter, r *http.Request) bool {
-	if r.ContentLength != 0 {
+	if r.ContentLength != 0 && !takesBody(r) {
 		// Reading the rest of the body now fails at once, so the
 		// connection is closed instead of drained.
 		http.NewResponseController(w).SetReadDeadline(time.Now())

@@ -102,6 +102,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /cam/{name}/snapshot", s.perCamera(s.serveSnapshot))
 	mux.HandleFunc("GET /cam/{name}/snapshot.jpg", s.perCamera(s.serveSnapshot))
 	mux.HandleFunc("GET /api/status", s.guardStatus(s.status))
+	mux.HandleFunc("GET /api/cameras/{name}/controls", s.controlsRoute(s.getControls))
+	mux.HandleFunc("POST /api/cameras/{name}/controls", s.controlsRoute(s.postControls))
 	mux.HandleFunc("GET /metrics", s.guardStatus(s.metrics))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

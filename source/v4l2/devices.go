@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/framecast/framecast/control"
 	dev "github.com/framecast/framecast/v4l2"
 )
 
@@ -18,22 +19,7 @@ func Devices() ([]dev.DeviceInfo, error) { return dev.ListDevices() }
 // ControlKey returns the name to give SetControl (and a config file) for a
 // control: its name in lower case with runs of other characters turned into
 // one underscore, e.g. "white_balance_temperature".
-func ControlKey(name string) string {
-	var b strings.Builder
-	under := false
-	for _, r := range strings.ToLower(name) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			if under && b.Len() > 0 {
-				b.WriteByte('_')
-			}
-			b.WriteRune(r)
-			under = false
-		} else {
-			under = true
-		}
-	}
-	return b.String()
-}
+func ControlKey(name string) string { return control.Key(name) }
 
 // fpsList renders frame intervals as frame rates in the driver's order:
 // "30, 15, 12.5 fps", or "1-30 fps" for a range.

@@ -68,6 +68,15 @@ type Source struct {
 	// OnStart, if set, is called by Run with the settings the driver really
 	// applied, before the first frame.
 	OnStart func(Settings)
+	// ControlValues are set each time Run opens the device, before streaming:
+	// control name (as ControlKey gives it, or the device's label, or a
+	// numeric ID) to value. Automatic modes go first, so the manual values
+	// they govern are active when set (see control.Order).
+	ControlValues map[string]int
+	// OnControlError, if set, is called by Run for each of ControlValues that
+	// could not be set (unknown name, value out of range, refused by the
+	// device); the others are set all the same and Run goes on.
+	OnControlError func(name string, value int, err error)
 
 	mu       sync.Mutex
 	settings Settings
@@ -249,6 +258,11 @@ func (s *Source) Run(ctx context.Context, emit func(mjpeg.Frame)) error {
 		return err
 	}
 	defer d.Close()
+	if len(s.ControlValues) > 0 {
+		if err := s.applyControls(d); err != nil {
+			return err
+		}
+	}
 	n := s.Buffers
 	if n <= 0 {
 		n = DefaultBuffers
