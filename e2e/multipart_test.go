@@ -85,3 +85,17 @@ func TestChromiumShowsPartOnNextHeaders(t *testing.T) {
 		})
 	}
 }
+
+// TestHeldFrameShows: framecast's own stream sends the next part's headers
+// in advance to a browser, so a camera that sent one frame and then nothing
+// still shows that frame.
+func TestHeldFrameShows(t *testing.T) {
+	one := fake.JPEG(320, 240, 7)
+	st := serve(t, camera(t, "held", &fake.Source{Frames: [][]byte{one}, Hold: true}))
+	tb := open(t, st.url()+"healthz")
+	tb.do("loading", evalVoid(`(() => {
+	  const a = document.createElement("img");
+	  a.id = "a"; a.alt = ""; a.src = "/stream";
+	  document.body.appendChild(a); })()`))
+	tb.wait("the held frame to show", `document.getElementById("a").naturalWidth === 320`)
+}

@@ -20,6 +20,7 @@ type connPartWriter struct {
 	c       net.Conn
 	raw     syscall.RawConn // nil when the socket has no file descriptor
 	timeout time.Duration
+	trail   []byte        // closes each part
 	every   time.Duration // how often the write deadline is moved on
 	setAt   time.Time     // when it was last moved
 	arr     [3][]byte
@@ -27,10 +28,10 @@ type connPartWriter struct {
 	ready   func(fd uintptr) bool // writable, allocated once for RawConn.Write
 }
 
-// hijack takes over w's connection, writes the response head and the
-// opening boundary, and returns a writer for the parts. It returns
+// hijack takes over w's connection, writes the response head and open, and
+// returns a writer for parts that trail closes. It returns
 // http.ErrNotSupported, having written nothing, when w cannot be hijacked.
-func (s *Server) hijack(w http.ResponseWriter, r *http.Request) (*connPartWriter, error) {
+func (s *Server) hijack(w http.ResponseWriter, r *http.Request, open, trail []byte) (*connPartWriter, error) {
 	head := responseHead(r, w.Header())
 	c, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
@@ -39,7 +40,7 @@ func (s *Server) hijack(w http.ResponseWriter, r *http.Request) (*connPartWriter
 	// Bytes the client pipelined after its request are never answered: the
 	// stream holds the connection until it closes.
 	_ = brw
-	p := &connPartWriter{c: c, timeout: s.WriteTimeout, every: min(s.WriteTimeout/10, time.Second)}
+	p := &connPartWriter{c: c, timeout: s.WriteTimeout, trail: trail, every: min(s.WriteTimeout/10, time.Second)}
 	p.ready = p.writable
 	if sc, ok := socketOf(c); ok {
 		if raw, err := sc.SyscallConn(); err == nil && setNotSentLowat(raw, notSentLowat) == nil {
@@ -47,7 +48,7 @@ func (s *Server) hijack(w http.ResponseWriter, r *http.Request) (*connPartWriter
 		}
 	}
 	p.deadline(time.Now())
-	if _, err := c.Write(append(head, opening...)); err != nil {
+	if _, err := c.Write(append(head, open...)); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -114,7 +115,7 @@ func (p *connPartWriter) deadline(now time.Time) {
 // part writes header, JPEG and trailer in one vectored write, with no copy.
 func (p *connPartWriter) part(hdr, data []byte) error {
 	p.deadline(time.Now())
-	p.arr = [3][]byte{hdr, data, trailer}
+	p.arr = [3][]byte{hdr, data, p.trail}
 	p.bufs = p.arr[:]
 	_, err := p.bufs.WriteTo(p.c)
 	p.arr = [3][]byte{} // hold no frame beyond its write

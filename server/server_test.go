@@ -375,3 +375,33 @@ func TestFFprobeReadsStream(t *testing.T) {
 		}
 	}
 }
+
+// A browser gets each part's headers in advance, with the boundary closing
+// the part before, because Chromium paints a part only once the next part's
+// headers arrive; other clients get Content-Length and X-Timestamp.
+func TestBrowserGetsAdvanceHeaders(t *testing.T) {
+	frame := fake.JPEG(32, 24, 1)
+	h := hub.New(hub.Config{Name: "cam", Source: &fake.Source{Frames: [][]byte{frame}, Hold: true}, IdleTimeout: time.Second})
+	ts := serve(t, h)
+	for _, accept := range []string{"image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8", "text/html,application/xhtml+xml,*/*;q=0.8"} {
+		conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "GET /stream HTTP/1.1\r\nHost: x\r\nAccept: %s\r\n\r\n", accept)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		adv := "Content-Type: image/jpeg\r\n\r\n"
+		want := "--" + mjpeg.Boundary + "\r\n" + adv + string(frame) + "\r\n--" + mjpeg.Boundary + "\r\n" + adv
+		got := make([]byte, len(want))
+		if _, err := io.ReadFull(resp.Body, got); err != nil {
+			t.Fatalf("Accept %s: %v", accept, err)
+		}
+		if string(got) != want {
+			t.Errorf("Accept %s: stream starts %q…, want the advance-header layout", accept, got[:min(len(got), 80)])
+		}
+	}
+}

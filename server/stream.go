@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/framecast/framecast/hub"
@@ -14,7 +15,23 @@ import (
 var (
 	opening = mjpeg.OpeningBoundary(mjpeg.Boundary)
 	trailer = mjpeg.PartTrailer(mjpeg.Boundary)
+
+	// Chromium paints a part only once the next part's headers have
+	// arrived, so browsers get them in advance, with the boundary that
+	// closes each part. Their Content-Length and X-Timestamp cannot be known
+	// then; an <img> has no use for them anyway.
+	advanceHeaders = []byte("Content-Type: image/jpeg\r\n\r\n")
+	advOpening     = append(mjpeg.OpeningBoundary(mjpeg.Boundary), advanceHeaders...)
+	advTrailer     = append(mjpeg.PartTrailer(mjpeg.Boundary), advanceHeaders...)
 )
+
+// browser reports whether r comes from a browser showing the stream as an
+// image or a page (whose Accept lists image/ or text/html types first), as
+// opposed to ffmpeg, Home Assistant or curl (*/* or nothing).
+func browser(r *http.Request) bool {
+	a := r.Header.Get("Accept")
+	return strings.HasPrefix(a, "image/") || strings.HasPrefix(a, "text/html") || r.Header.Get("Sec-Fetch-Dest") == "image"
+}
 
 // SameFrameRefresh is how often a camera with DropSameFrames sends an
 // unchanged picture again anyway, so that browsers and proxies never see a
@@ -65,9 +82,14 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, h *hub.Hub) {
 	}()
 
 	ctx := r.Context()
+	open, trail := opening, trailer
+	adv := browser(r)
+	if adv {
+		open, trail = advOpening, advTrailer
+	}
 	var pw partWriter
 	if r.ProtoMajor == 1 {
-		cw, err := s.hijack(w, r)
+		cw, err := s.hijack(w, r, open, trail)
 		switch {
 		case err == nil:
 			pw = cw
@@ -77,8 +99,8 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, h *hub.Hub) {
 	}
 	if pw == nil {
 		w.WriteHeader(http.StatusOK)
-		rw := &responsePartWriter{w: w, rc: http.NewResponseController(w), timeout: s.WriteTimeout}
-		if rw.write(opening) != nil {
+		rw := &responsePartWriter{w: w, rc: http.NewResponseController(w), timeout: s.WriteTimeout, trail: trail}
+		if rw.write(open) != nil {
 			return
 		}
 		pw = rw
@@ -88,11 +110,12 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, h *hub.Hub) {
 	stop := context.AfterFunc(ctx, pw.close)
 	defer stop()
 	defer pw.close()
-	s.sendFrames(ctx, h, v, pw, fps)
+	s.sendFrames(ctx, h, v, pw, fps, adv, len(trail))
 }
 
 // sendFrames is a viewer's loop: wait for a newer frame, write it, repeat.
-func (s *Server) sendFrames(ctx context.Context, h *hub.Hub, v *hub.Viewer, pw partWriter, fps float64) {
+// With adv the part headers went out in advance, with the previous trailer.
+func (s *Server) sendFrames(ctx context.Context, h *hub.Hub, v *hub.Viewer, pw partWriter, fps float64, adv bool, trailLen int) {
 	var interval, due time.Duration // the ?fps= cap, on the frames' own clock
 	if fps > 0 {
 		interval = time.Duration(float64(time.Second) / fps)
@@ -139,12 +162,16 @@ func (s *Server) sendFrames(ctx context.Context, h *hub.Hub, v *hub.Viewer, pw p
 			}
 			lastHash, lastLen, lastSent = f.Hash, len(f.Data), f.Time
 		}
-		if pw.part(f.Header, f.Data) != nil {
+		hdr := f.Header
+		if adv {
+			hdr = nil
+		}
+		if pw.part(hdr, f.Data) != nil {
 			return
 		}
 		wrote = true
 		v.Frames.Add(1)
-		v.Bytes.Add(int64(len(f.Header) + len(f.Data) + len(trailer)))
+		v.Bytes.Add(int64(len(hdr) + len(f.Data) + trailLen))
 	}
 }
 
@@ -156,9 +183,10 @@ type responsePartWriter struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
 	timeout time.Duration
+	trail   []byte
 }
 
-func (p *responsePartWriter) part(hdr, data []byte) error { return p.write(hdr, data, trailer) }
+func (p *responsePartWriter) part(hdr, data []byte) error { return p.write(hdr, data, p.trail) }
 
 // write sends bufs and flushes them, giving up on a client that takes
 // nothing for the timeout.

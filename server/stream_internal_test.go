@@ -46,7 +46,7 @@ func socketPair(t testing.TB) (server, client net.Conn) {
 
 // newConnWriter wraps c as a hijacked stream's writer would.
 func newConnWriter(t testing.TB, c net.Conn) *connPartWriter {
-	p := &connPartWriter{c: c, timeout: 10 * time.Second, every: time.Second}
+	p := &connPartWriter{c: c, timeout: 10 * time.Second, trail: trailer, every: time.Second}
 	p.ready = p.writable
 	raw, err := c.(*net.TCPConn).SyscallConn()
 	if err != nil {
@@ -141,7 +141,7 @@ func TestDropSameFrames(t *testing.T) {
 				defer cancel()
 				v := h.Join("test")
 				rec := &recorder{wrote: make(chan struct{}, 1)}
-				(&Server{}).sendFrames(ctx, h, v, rec, 0)
+				(&Server{}).sendFrames(ctx, h, v, rec, 0, false, len(trailer))
 				v.Leave()
 				if len(rec.frames) != tt.want {
 					t.Errorf("%d parts sent, want %d", len(rec.frames), tt.want)
