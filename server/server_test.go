@@ -339,10 +339,10 @@ func TestBadRequests(t *testing.T) {
 func TestPageAndHealth(t *testing.T) {
 	ts := serve(t, patternHub(t, 64, 48, time.Second))
 	for path, want := range map[string]string{
-		"/":            `<img id="live"`,
+		"/":                   `<img id="live"`,
 		"/assets/app.js":      "api/status",
 		"/assets/style.css":   "object-fit",
-		"/healthz":     "ok",
+		"/healthz":            "ok",
 		"/assets/favicon.svg": "<svg",
 	} {
 		resp, err := http.Get(ts.URL + path)
