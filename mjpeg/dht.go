@@ -5,17 +5,18 @@ package mjpeg
 // example tables of ITU-T T.81 Annex K.3. Browsers and most decoders do not,
 // so frames get the tables inserted before they are served.
 
-// huffTable is one Huffman table: its class and ID byte, the number of codes
-// of each length 1..16, and the symbols in code order.
-type huffTable struct {
-	classID byte
-	counts  [16]byte
-	symbols []byte
+// HuffmanTable is one Huffman table of a DHT segment: its class and ID byte,
+// the number of codes of each length 1..16, and the symbols in code order.
+type HuffmanTable struct {
+	ClassID byte
+	Counts  [16]byte
+	Symbols []byte
 }
 
-// annexK holds the four tables of T.81 Annex K.3, in the order image/jpeg
-// writes them: luminance DC, luminance AC, chrominance DC, chrominance AC.
-var annexK = [4]huffTable{
+// StandardHuffmanTables are the four tables of T.81 Annex K.3, in the order
+// image/jpeg writes them: luminance DC, luminance AC, chrominance DC,
+// chrominance AC. They must not be modified.
+var StandardHuffmanTables = [4]HuffmanTable{
 	{0x00, [16]byte{0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0},
 		[]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}},
 	{0x10, [16]byte{0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7d}, []byte{
@@ -47,16 +48,20 @@ var annexK = [4]huffTable{
 }
 
 // standardDHT is one DHT segment, marker included, holding the four tables.
+// AppendStandardDHT appends one DHT segment, marker included, that holds
+// StandardHuffmanTables.
+func AppendStandardDHT(dst []byte) []byte { return append(dst, standardDHT...) }
+
 var standardDHT = func() []byte {
 	n := 2
-	for _, t := range annexK {
-		n += 1 + 16 + len(t.symbols)
+	for _, t := range StandardHuffmanTables {
+		n += 1 + 16 + len(t.Symbols)
 	}
 	b := []byte{0xFF, markerDHT, byte(n >> 8), byte(n)}
-	for _, t := range annexK {
-		b = append(b, t.classID)
-		b = append(b, t.counts[:]...)
-		b = append(b, t.symbols...)
+	for _, t := range StandardHuffmanTables {
+		b = append(b, t.ClassID)
+		b = append(b, t.Counts[:]...)
+		b = append(b, t.Symbols...)
 	}
 	return b
 }()
