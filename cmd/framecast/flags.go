@@ -61,7 +61,7 @@ Flags:
 	fs.Int("max-viewers-per-camera", def.MaxViewersPerCamera, "most stream viewers of one camera; 0 means no limit")
 	fs.Bool("protect-status", false, "ask the users' password for /api/status and /metrics too")
 
-	fs.String("source", cam.Source, "where frames come from: auto (a Pi camera, else the first V4L2 device, else the test pattern), rpicam, testpattern, file:PATH (a .mjpeg file or a folder of .jpg files), exec:COMMAND (writing MJPEG to stdout), http(s)://URL (an MJPEG stream) or snapshot+http(s)://URL (a JPEG polled at -fps)")
+	fs.String("source", cam.Source, "where frames come from: auto (a Pi camera, else the first V4L2 device, else the test pattern), v4l2 (the first capture device), v4l2:/dev/videoN (or a /dev/v4l/by-id/ path), rpicam, testpattern, file:PATH (a .mjpeg file or a folder of .jpg files), exec:COMMAND (writing MJPEG to stdout), http(s)://URL (an MJPEG stream) or snapshot+http(s)://URL (a JPEG polled at -fps)")
 	fs.String("name", cam.Name, "the camera's `name`, shown on the page, in status and in /cam/NAME/ URLs")
 	fs.String("size", cam.Size.String(), "picture size `WxH`, from 16x16 to 7680x4320")
 	fs.Int("fps", cam.FPS, "frames per second, 1 to 120")

@@ -23,8 +23,13 @@ import (
 // Its errors need not name the field: the caller adds where c.Source came
 // from (the flag, the variable or the file line).
 func newSource(c config.Camera, log *slog.Logger) (hub.Source, string, error) {
+	if strings.HasPrefix(c.Source, "/dev/") {
+		return newV4L2(c, c.Source, log)
+	}
 	kind, arg, _ := strings.Cut(c.Source, ":")
 	switch kind {
+	case "v4l2":
+		return newV4L2(c, arg, log)
 	case "testpattern":
 		return &testpattern.Source{Width: c.Size.Width, Height: c.Size.Height, FPS: c.FPS, Quality: c.Quality, Name: c.Name},
 			fmt.Sprintf("testpattern %v@%d", c.Size, c.FPS), nil
@@ -60,7 +65,7 @@ func newSource(c config.Camera, log *slog.Logger) (hub.Source, string, error) {
 	case "auto":
 		return autoSource(c, log)
 	}
-	return nil, "", fmt.Errorf("unknown kind %q: use auto, rpicam, testpattern, file:PATH, exec:COMMAND, http(s)://URL or snapshot+http(s)://URL", kind)
+	return nil, "", fmt.Errorf("unknown kind %q: use auto, v4l2, v4l2:/dev/videoN, rpicam, testpattern, file:PATH, exec:COMMAND, http(s)://URL or snapshot+http(s)://URL", kind)
 }
 
 // newRpicam builds a Raspberry Pi camera source; program empty means the

@@ -102,7 +102,7 @@ func TestNewSource(t *testing.T) {
 		{name: "auto falls back", cam: with(func(c *config.Camera) { c.Source = "auto"; c.Index = 5 }),
 			setup: noRpicam, describe: "auto: testpattern 640x480@30"},
 		{name: "unknown", cam: with(func(c *config.Camera) { c.Source = "rtsp://cam/1" }), err: true,
-			describe: `unknown kind "rtsp": use auto, rpicam, testpattern, file:PATH, exec:COMMAND, http(s)://URL or snapshot+http(s)://URL`},
+			describe: `unknown kind "rtsp": use auto, v4l2, v4l2:/dev/videoN, rpicam, testpattern, file:PATH, exec:COMMAND, http(s)://URL or snapshot+http(s)://URL`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
