@@ -34,6 +34,7 @@ Usage:
   framecast -print-config [flags]   print the effective configuration as YAML
   framecast check-config FILE       check a configuration file and its sources, then exit
   framecast hash-password           read a password (prompt or stdin), print its bcrypt hash
+  framecast devices [-json]         list V4L2 capture devices: formats, sizes, frame rates, controls
 
 Every flag -some-name may also be given as the environment variable
 FRAMECAST_SOME_NAME; flags override the environment, which overrides the file.

@@ -54,6 +54,8 @@ func (a *app) run(ctx context.Context, args []string, ready chan<- string) int {
 			return a.checkConfig(args[1:])
 		case "hash-password":
 			return a.hashPassword(args[1:])
+		case "devices":
+			return a.devices(args[1:])
 		}
 	}
 	cfg, c, err := loadConfig(args, a.environ, a.stderr)
