@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 }
 
 // guestInit is /init of the test VM: it mounts the kernel's file systems,
-// loads the modules listed in /modules.txt, runs the tests selected by the
+// brings up lo, loads the modules listed in /modules.txt, runs the tests selected by the
 // kernel command line (FCTEST_RUN=regexp, passed on as an environment
 // variable) and hands the verdict to qemu through the isa-debug-exit port:
 // qemu then exits with 33 for a pass and 35 for a failure.
@@ -51,6 +51,10 @@ func guestInit(m *testing.M) {
 			return
 		}
 	}
+	if err := loopbackUp(); err != nil {
+		fmt.Printf("guest: bringing up lo: %v\n", err)
+		return
+	}
 	if err := loadModules("/modules.txt"); err != nil {
 		fmt.Printf("guest: %v\n", err)
 		return
@@ -76,6 +80,26 @@ func guestInit(m *testing.M) {
 		return
 	}
 	code = 0
+}
+
+// loopbackUp brings up the loopback interface, which nobody else does in
+// the VM, so the whole-stack tests can serve on 127.0.0.1 (the kernel gives
+// lo that address when it comes up).
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return err
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
 }
 
 // loadModules loads kernel modules in the order listed, one per line: a
