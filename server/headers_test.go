@@ -73,7 +73,7 @@ func TestCORS(t *testing.T) {
 		resp.Body.Close()
 		h := resp.Header
 		if resp.StatusCode != 204 || h.Get("Access-Control-Allow-Origin") != tt.origin ||
-			h.Get("Access-Control-Allow-Methods") != "GET, HEAD" || h.Get("Access-Control-Allow-Headers") != "Authorization" ||
+			h.Get("Access-Control-Allow-Methods") != "GET, HEAD, POST" || h.Get("Access-Control-Allow-Headers") != "Authorization, Content-Type" ||
 			h.Get("Access-Control-Allow-Credentials") != tt.wantCreds {
 			t.Errorf("%s: preflight %s %v", tt.origin, resp.Status, h)
 		}
