@@ -47,7 +47,7 @@ type Config struct {
 	StallTimeout time.Duration
 	// MinBackoff and MaxBackoff bound the wait between restarts after a
 	// failure; the wait doubles with every failure in a row. Zero means 250ms
-	// and 30s.
+	// and 10s, so an unplugged webcam is back within seconds of its return.
 	MinBackoff, MaxBackoff time.Duration
 	// NoSignal renders the card viewers see while the source is down. Nil
 	// means viewers see the last good frame until frames return.
@@ -126,7 +126,7 @@ func New(cfg Config) *Hub {
 		cfg.MinBackoff = 250 * time.Millisecond
 	}
 	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = 30 * time.Second
+		cfg.MaxBackoff = 10 * time.Second
 	}
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = cfg.MinBackoff
