@@ -51,7 +51,9 @@ func NewHTTPServer(ctx context.Context, h http.Handler, log *slog.Logger) *http.
 			SendPingTimeout: 30 * time.Second,
 			PingTimeout:     15 * time.Second,
 		},
-		BaseContext: func(net.Listener) context.Context { return ctx },
+		// The base context rides along as a value too, so that a stream
+		// can outlive its handler and still end with ctx (stream.go).
+		BaseContext: func(net.Listener) context.Context { return context.WithValue(ctx, baseContextKey{}, ctx) },
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 }
@@ -100,8 +102,7 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, h *hub.Hub)
 	if !ok {
 		return
 	}
-	defer release()
-	s.stream(w, r, h)
+	s.stream(w, r, h, release)
 }
 
 // serveSnapshot is a snapshot route: auth, then the snapshot. Snapshots are

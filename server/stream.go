@@ -49,17 +49,30 @@ type partWriter interface {
 	close()
 }
 
+// baseContextKey is the key of the server's base context among a request
+// context's values (NewHTTPServer puts it there).
+type baseContextKey struct{}
+
 // stream sends h's frames as multipart/x-mixed-replace until the client
-// leaves. A viewer always gets the newest frame; one that is slower than the
-// camera skips frames rather than queueing them.
+// leaves, then calls release (when not nil). A viewer always gets the newest
+// frame; one that is slower than the camera skips frames rather than
+// queueing them.
 //
 // An HTTP/1.x stream takes the connection over: the response head is
 // written once, then every frame goes out as one vectored write of the
 // frame's shared header, its JPEG and the trailer, with no chunked encoding,
-// no copy and no allocation. HTTP/2 streams go through the ResponseWriter.
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, h *hub.Hub) {
+// no copy and no allocation. When the server came from NewHTTPServer, the
+// stream then goes on in a goroutine of its own and the handler returns, so
+// net/http's per-connection buffers and the handler's deep stack are freed
+// for as long as the stream lasts; the server's base context still ends it.
+// HTTP/2 streams go through the ResponseWriter.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, h *hub.Hub, release func()) {
+	if release == nil {
+		release = func() {}
+	}
 	fps, err := parseFPS(r)
 	if err != nil {
+		release()
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	}
@@ -69,48 +82,60 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, h *hub.Hub) {
 	hd.Set("Pragma", "no-cache")
 	hd.Set("X-Accel-Buffering", "no") // nginx in front must not buffer a live stream
 	if r.Method == http.MethodHead {
+		release()
 		w.WriteHeader(http.StatusOK)
 		return
 	}
 	v := h.Join(r.RemoteAddr)
-	defer func() {
-		v.Leave()
-		secs := time.Since(v.Since).Seconds()
-		fr := v.Frames.Load()
-		s.Logger.Info("viewer left", "camera", h.Name(), "addr", v.Addr, "seconds", round1(secs),
-			"frames", fr, "bytes", v.Bytes.Load(), "fps", round1(float64(fr)/max(secs, 1e-3)))
-	}()
-
 	ctx := r.Context()
 	open, trail := opening, trailer
 	adv := browser(r)
 	if adv {
 		open, trail = advOpening, advTrailer
 	}
-	var pw partWriter
 	if r.ProtoMajor == 1 {
 		cw, err := s.hijack(w, r, open, trail)
 		switch {
 		case err == nil:
-			pw = cw
+			if base, ok := ctx.Value(baseContextKey{}).(context.Context); ok {
+				go s.serveViewer(base, h, v, cw, fps, adv, len(trail), release)
+				return
+			}
+			s.serveViewer(ctx, h, v, cw, fps, adv, len(trail), release)
+			return
 		case !errors.Is(err, http.ErrNotSupported):
-			return // the connection is gone
-		}
-	}
-	if pw == nil {
-		w.WriteHeader(http.StatusOK)
-		rw := &responsePartWriter{w: w, rc: http.NewResponseController(w), timeout: s.WriteTimeout, trail: trail}
-		if rw.write(open) != nil {
+			s.viewerLeft(h, v, release) // the connection is gone
 			return
 		}
-		pw = rw
 	}
+	w.WriteHeader(http.StatusOK)
+	rw := &responsePartWriter{w: w, rc: http.NewResponseController(w), timeout: s.WriteTimeout, trail: trail}
+	if rw.write(open) != nil {
+		s.viewerLeft(h, v, release)
+		return
+	}
+	s.serveViewer(ctx, h, v, rw, fps, adv, len(trail), release)
+}
+
+// serveViewer sends frames to pw until the client leaves or ctx ends.
+func (s *Server) serveViewer(ctx context.Context, h *hub.Hub, v *hub.Viewer, pw partWriter, fps float64, adv bool, trailLen int, release func()) {
+	defer s.viewerLeft(h, v, release)
 	// Shutdown cancels ctx; closing the socket also ends a write stuck on a
 	// client that takes nothing.
 	stop := context.AfterFunc(ctx, pw.close)
 	defer stop()
 	defer pw.close()
-	s.sendFrames(ctx, h, v, pw, fps, adv, len(trail))
+	s.sendFrames(ctx, h, v, pw, fps, adv, trailLen)
+}
+
+// viewerLeft unregisters v, frees its place and logs what it was sent.
+func (s *Server) viewerLeft(h *hub.Hub, v *hub.Viewer, release func()) {
+	v.Leave()
+	release()
+	secs := time.Since(v.Since).Seconds()
+	fr := v.Frames.Load()
+	s.Logger.Info("viewer left", "camera", h.Name(), "addr", v.Addr, "seconds", round1(secs),
+		"frames", fr, "bytes", v.Bytes.Load(), "fps", round1(float64(fr)/max(secs, 1e-3)))
 }
 
 // sendFrames is a viewer's loop: wait for a newer frame, write it, repeat.

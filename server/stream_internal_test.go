@@ -188,7 +188,7 @@ func TestStreamWithoutHijack(t *testing.T) {
 	r := httptest.NewRequestWithContext(ctx, "GET", "/stream", nil)
 	w := &flushRecorder{ResponseRecorder: httptest.NewRecorder(), wrote: make(chan struct{}, 1)}
 	done := make(chan struct{})
-	go func() { s.stream(w, r, h); close(done) }()
+	go func() { s.stream(w, r, h, nil); close(done) }()
 	<-w.wrote
 	cancel()
 	<-done
