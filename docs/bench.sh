@@ -6,6 +6,7 @@
 #   docs/bench.sh footage                 # make the test footage only
 #   docs/bench.sh run SIZE N [SLOW] [SECONDS] [extra framecast-load flags]
 #   docs/bench.sh table SIZE [SECONDS]    # N = 1 10 100 500 1000 2000
+#   docs/bench.sh lowat SIZE N BYTES      # the reference without and with TCP_NOTSENT_LOWAT
 #
 # ROUNDS (default 1) alternates that many rounds of SECONDS per server.
 #
@@ -58,12 +59,33 @@ run() {
 	trap - EXIT INT TERM
 }
 
+# lowat SIZE N BYTES: two references in one run, the second with
+# TCP_NOTSENT_LOWAT=BYTES, to show what the option costs fast viewers.
+lowat() {
+	footage
+	f="$BENCH/$1.mjpeg"
+	"$BENCH/framecast-load" -reference -listen 127.0.0.1:0 -file "$f" -fps 30 >"$BENCH/refa.out" 2>&1 &
+	a=$!
+	"$BENCH/framecast-load" -reference -listen 127.0.0.1:0 -file "$f" -fps 30 -lowat "$3" >"$BENCH/refb.out" 2>&1 &
+	b=$!
+	trap 'kill $a $b 2>/dev/null || true' EXIT INT TERM
+	sleep 1
+	aa=$(sed -n 's/.* on \(127[0-9.:]*\).*/\1/p' "$BENCH/refa.out")
+	bb=$(sed -n 's/.* on \(127[0-9.:]*\).*/\1/p' "$BENCH/refb.out")
+	"$BENCH/framecast-load" -ref "$aa" -ref-pid $a -url "tcp://$bb" -pid $b -url-name "ref-lowat$3" \
+		-n "$2" -duration 5s -warmup 2s -rounds 3 -label "$1 lowat $3"
+	kill $a $b 2>/dev/null || true
+	wait $a $b 2>/dev/null || true
+	trap - EXIT INT TERM
+}
+
 case ${1:-} in
 footage) footage ;;
 run) shift; build; run "$@" ;;
+lowat) shift; build; lowat "$@" ;;
 table)
 	build
 	for n in 1 10 100 500 1000 2000; do run "$2" $n 0 "${3:-10}"; done
 	;;
-*) sed -n '2,16p' "$0"; exit 2 ;;
+*) sed -n '2,17p' "$0"; exit 2 ;;
 esac
