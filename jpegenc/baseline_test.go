@@ -106,3 +106,48 @@ func TestBitWriterStuffing(t *testing.T) {
 		t.Fatalf("% X, want % X", w.buf, want)
 	}
 }
+
+func TestEncodeImage(t *testing.T) {
+	pic := testPicture(96, 64)
+	e := Encoder{Quality: 80}
+	prefix := []byte("kept")
+	b, err := e.EncodeImage(append([]byte(nil), prefix...), pic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, prefix) {
+		t.Fatal("EncodeImage did not append to dst")
+	}
+	var ref bytes.Buffer
+	jpeg.Encode(&ref, pic, &jpeg.Options{Quality: 80})
+	if p, pref := psnr(t, b[len(prefix):], pic), psnr(t, ref.Bytes(), pic); p < pref-0.5 {
+		t.Errorf("PSNR %.2f dB, image/jpeg gets %.2f dB", p, pref)
+	}
+
+	// A sub-picture starts where its rectangle does, not at the planes' start.
+	sub := pic.SubImage(image.Rect(32, 16, 80, 48)).(*image.YCbCr)
+	b, err = e.EncodeImage(nil, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := img.(*image.YCbCr)
+	if got.Rect.Dx() != 48 || got.Rect.Dy() != 32 {
+		t.Fatalf("sub-picture decoded as %v", got.Rect)
+	}
+	if d := int(got.Y[10*got.YStride+10]) - int(sub.Y[sub.YOffset(42, 26)]); d < -12 || d > 12 {
+		t.Errorf("sub-picture's pixel (10,10) is %d off", d)
+	}
+
+	for _, bad := range []*image.YCbCr{
+		image.NewYCbCr(image.Rect(0, 0, 8, 8), image.YCbCrSubsampleRatio444),
+		image.NewYCbCr(image.Rect(0, 0, 0, 8), image.YCbCrSubsampleRatio420),
+	} {
+		if _, err := e.EncodeImage(nil, bad); err == nil {
+			t.Errorf("%v %v: no error", bad.SubsampleRatio, bad.Rect)
+		}
+	}
+}

@@ -103,6 +103,29 @@ func (e *Encoder) Encode(raw []byte, f Format, width, height, stride int) ([]byt
 	return b, nil
 }
 
+// EncodeImage appends the JPEG of m, a 4:2:0 picture, to dst. It is how a
+// picture drawn in YCbCr (a test pattern, a "no signal" card) is encoded
+// without image/jpeg's conversion to 4:4:4 and back.
+func (e *Encoder) EncodeImage(dst []byte, m *image.YCbCr) ([]byte, error) {
+	r := m.Rect
+	if m.SubsampleRatio != image.YCbCrSubsampleRatio420 {
+		return dst, fmt.Errorf("jpegenc: %v pictures are not supported, only 4:2:0", m.SubsampleRatio)
+	}
+	if r.Empty() || r.Dx() > 65535 || r.Dy() > 65535 {
+		return dst, fmt.Errorf("jpegenc: cannot encode a %dx%d picture", r.Dx(), r.Dy())
+	}
+	q := e.Quality
+	if q == 0 {
+		q = DefaultQuality
+	}
+	if e.quant == nil || e.quant.quality != max(1, min(q, 100)) {
+		e.quant = newQuantTables(q)
+	}
+	v := imageYCbCr420{y: m.Y[m.YOffset(r.Min.X, r.Min.Y):], cb: m.Cb[m.COffset(r.Min.X, r.Min.Y):],
+		cr: m.Cr[m.COffset(r.Min.X, r.Min.Y):], yStride: m.YStride, cStride: m.CStride, w: r.Dx(), h: r.Dy()}
+	return appendJPEG(dst, &v, e.quant), nil
+}
+
 // Image returns the 4:2:0 image the last Convert (or Encode) produced. It is
 // overwritten by the next call.
 func (e *Encoder) Image() *image.YCbCr { return &e.img }

@@ -14,6 +14,8 @@ import (
 	"image/color"
 	"image/jpeg"
 	"math"
+
+	"github.com/framecast/framecast/jpegenc"
 )
 
 // DefaultQuality is the JPEG quality used when a quality of 0 or less is asked
@@ -129,6 +131,11 @@ func Encode(dst []byte, img image.Image, quality int) ([]byte, error) {
 	}
 	if img.Bounds().Empty() {
 		return dst, errors.New("picture: cannot encode an empty picture")
+	}
+	if m, ok := img.(*image.YCbCr); ok && m.SubsampleRatio == image.YCbCrSubsampleRatio420 {
+		// Same tables and quality as image/jpeg, at about twice its speed.
+		e := jpegenc.Encoder{Quality: quality}
+		return e.EncodeImage(dst, m)
 	}
 	w := appendWriter{dst}
 	if err := jpeg.Encode(&w, img, &jpeg.Options{Quality: quality}); err != nil {
