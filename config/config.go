@@ -30,9 +30,10 @@ type Config struct {
 	// Users may log in with HTTP basic auth; when there are none, no
 	// password is asked.
 	Users []User `yaml:"users,omitempty"`
-	// ProtectStatus puts /api/status and /metrics behind the users' basic
-	// auth; without it they stay open.
-	ProtectStatus bool `yaml:"protect_status"`
+	// PublicStatus leaves /api/status and /metrics open to everyone when
+	// users are set; by default they ask for the password too, as status
+	// names the viewers' addresses.
+	PublicStatus bool `yaml:"public_status"`
 	// AllowOrigin is the origin allowed by CORS (https://host:port, or "*"
 	// for any); empty sends no CORS headers.
 	AllowOrigin string `yaml:"allow_origin,omitempty"`

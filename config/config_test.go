@@ -34,7 +34,7 @@ func parse(text string) (*config.Config, error) {
 }
 
 func TestBadFiles(t *testing.T) {
-	fields := "listen, log_format, log_level, snapshot_timeout, write_timeout, read_header_timeout, max_header_bytes, tls, users, protect_status, allow_origin, max_viewers, max_viewers_per_camera, cameras"
+	fields := "listen, log_format, log_level, snapshot_timeout, write_timeout, read_header_timeout, max_header_bytes, tls, users, public_status, allow_origin, max_viewers, max_viewers_per_camera, cameras"
 	camFields := "name, default, source, size, fps, quality, hflip, vflip, rotation, index, source_args, controls, idle_timeout, stall_timeout, max_frame_size, tokens, drop_same_frames"
 	cases := []struct {
 		name, text, want string
@@ -78,7 +78,6 @@ func TestBadFiles(t *testing.T) {
 		{"plain password", "users:\n  - name: bob\n    password_hash: hunter2\n", "cam.yaml:3: users[0].password_hash: not a bcrypt hash: run framecast hash-password and paste what it prints"},
 		{"user with colon", "users:\n  - name: 'a:b'\n    password_hash: '" + hash + "'\n", `cam.yaml:2: users[0].name: "a:b": use 1 to 64 characters without ':'`},
 		{"user twice", "users:\n  - {name: a, password_hash: '" + hash + "'}\n  - {name: a, password_hash: '" + hash + "'}\n", `cam.yaml:3: users[1].name: "a" is listed twice`},
-		{"protect without users", "protect_status: true\n", "cam.yaml:1: protect_status: needs users to log in with: add users, or set it to false"},
 		{"origin with path", "allow_origin: https://x.example/path\n", `cam.yaml:1: allow_origin: "https://x.example/path" is not an origin: use * or scheme://host[:port], as in https://example.com`},
 		{"origin list", "allow_origin: 'https://a.example, https://b.example'\n", `cam.yaml:1: allow_origin: "https://a.example, https://b.example" is not an origin: use * or scheme://host[:port], as in https://example.com`},
 		{"cert without key", "tls:\n  cert: /nonexistent/cert.pem\n", "cam.yaml:1: tls.key: missing: set both cert and key files, or neither"},
@@ -239,7 +238,7 @@ log_format: json
 tls: {cert: ` + cert + `, key: ` + key + `}
 users:
   - {name: alice, password_hash: '` + hash + `'}
-protect_status: true
+public_status: true
 allow_origin: https://ha.example:8123
 max_viewers: 20
 max_viewers_per_camera: 5

@@ -20,7 +20,7 @@ func FuzzLoad(f *testing.F) {
 		"cameras:\n  - &c {name: a, tokens: [0123456789abcdef]}\n  - *c\n",
 		"cameras:\n  - controls: {brightness: 3}\n    source_args: [-x, '1']\n    max_frame_size: 2MiB\n",
 		"cameras:\n  - tokens:\n      - secret: abcdefghijklmnopq\n        expires: 2030-01-01\n",
-		"users:\n  - {name: a, password_hash: '" + hash + "'}\nprotect_status: true\n",
+		"users:\n  - {name: a, password_hash: '" + hash + "'}\npublic_status: true\n",
 		"cameras: [\n",
 		"a: &a [*a]\n",
 		"cameras:\n  - idle_timeout: 1h\n    stall_timeout: 90s\n    rotation: 270\n    hflip: true\n",

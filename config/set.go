@@ -30,7 +30,7 @@ var settings = map[string]setting{
 	"allow-origin":           {"allow_origin", false, func(c *Config, _ *Camera, v string) error { c.AllowOrigin = v; return nil }},
 	"max-viewers":            {"max_viewers", false, func(c *Config, _ *Camera, v string) error { return setInt(&c.MaxViewers, v) }},
 	"max-viewers-per-camera": {"max_viewers_per_camera", false, func(c *Config, _ *Camera, v string) error { return setInt(&c.MaxViewersPerCamera, v) }},
-	"protect-status":         {"protect_status", false, func(c *Config, _ *Camera, v string) error { return setBool(&c.ProtectStatus, v) }},
+	"public-status":          {"public_status", false, func(c *Config, _ *Camera, v string) error { return setBool(&c.PublicStatus, v) }},
 
 	"name":           {"name", true, func(_ *Config, cam *Camera, v string) error { cam.Name = v; return nil }},
 	"source":         {"source", true, func(_ *Config, cam *Camera, v string) error { cam.Source = v; return nil }},

@@ -179,9 +179,6 @@ func (c *Config) validateUsers(bad func(string, string, ...any)) {
 			bad(p+".password_hash", "not a bcrypt hash: run framecast hash-password and paste what it prints")
 		}
 	}
-	if len(c.Users) == 0 && c.ProtectStatus {
-		bad("protect_status", "needs users to log in with: add users, or set it to false")
-	}
 }
 
 // checkListen checks a host:port address.

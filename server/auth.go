@@ -145,9 +145,9 @@ func (s *Server) guard(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// guardStatus wraps /api/status and /metrics: guarded only with ProtectStatus.
+// guardStatus wraps /api/status and /metrics: guarded unless PublicStatus.
 func (s *Server) guardStatus(next http.HandlerFunc) http.HandlerFunc {
-	if !s.ProtectStatus {
+	if s.PublicStatus {
 		return next
 	}
 	return s.guard(next)

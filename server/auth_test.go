@@ -62,7 +62,6 @@ func secServer(log io.Writer) *server.Server {
 			{Camera: "two", Secret: tokTwo},
 			{Camera: "one", Secret: tokOld, Expires: time.Now().Add(-time.Hour)},
 		},
-		ProtectStatus: true,
 	}
 }
 
@@ -203,9 +202,9 @@ func TestAuthOffWithoutUsersOrTokens(t *testing.T) {
 	}
 }
 
-func TestStatusOpenWithoutProtectStatus(t *testing.T) {
+func TestPublicStatus(t *testing.T) {
 	srv := secServer(io.Discard)
-	srv.ProtectStatus = false
+	srv.PublicStatus = true
 	ts := secServe(t, srv)
 	for _, tt := range []struct {
 		path string

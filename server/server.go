@@ -38,9 +38,10 @@ type Server struct {
 	// Tokens are read-only secrets, each opening one camera's stream and
 	// snapshot URLs as ?token=, and nothing else.
 	Tokens []Token
-	// ProtectStatus puts /api/status and /metrics behind the same auth as
-	// the cameras; without it they stay open even with Users set.
-	ProtectStatus bool
+	// PublicStatus leaves /api/status and /metrics open when Users or
+	// Tokens are set; by default they ask for the same auth as the cameras,
+	// as status names the viewers' addresses.
+	PublicStatus bool
 	// AllowOrigin, when set, allows that origin (https://host:port, or * for
 	// any, then without credentials) to read responses across origins (CORS)
 	// and to frame the page. Empty sends no CORS headers.

@@ -60,7 +60,7 @@ Flags:
 	fs.String("allow-origin", "", "CORS: the `origin` (https://host:port, or * for any) allowed to fetch streams and snapshots and to frame the page")
 	fs.Int("max-viewers", def.MaxViewers, "most stream viewers over all cameras; 0 means no limit")
 	fs.Int("max-viewers-per-camera", def.MaxViewersPerCamera, "most stream viewers of one camera; 0 means no limit")
-	fs.Bool("protect-status", false, "ask the users' password for /api/status and /metrics too")
+	fs.Bool("public-status", false, "leave /api/status and /metrics open to everyone when users or tokens are set")
 
 	fs.String("source", cam.Source, "where frames come from: auto (a Pi camera, else the first V4L2 device, else the test pattern), v4l2 (the first capture device), v4l2:/dev/videoN (or a /dev/v4l/by-id/ path), rpicam, testpattern, file:PATH (a .mjpeg file or a folder of .jpg files), exec:COMMAND (writing MJPEG to stdout), http(s)://URL (an MJPEG stream) or snapshot+http(s)://URL (a JPEG polled at -fps)")
 	fs.String("name", cam.Name, "the camera's `name`, shown on the page, in status and in /cam/NAME/ URLs")

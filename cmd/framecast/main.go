@@ -159,7 +159,7 @@ func newServer(cfg *config.Config, hubs []*hub.Hub, log *slog.Logger) *server.Se
 		SnapshotTimeout:     time.Duration(cfg.SnapshotTimeout),
 		WriteTimeout:        time.Duration(cfg.WriteTimeout),
 		Logger:              log,
-		ProtectStatus:       cfg.ProtectStatus,
+		PublicStatus:        cfg.PublicStatus,
 		AllowOrigin:         cfg.AllowOrigin,
 		MaxViewers:          cfg.MaxViewers,
 		MaxViewersPerCamera: cfg.MaxViewersPerCamera,
