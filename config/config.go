@@ -69,7 +69,7 @@ type Camera struct {
 	HFlip bool `yaml:"hflip"`
 	// VFlip flips the picture upside down, for sources that can.
 	VFlip bool `yaml:"vflip"`
-	// Rotation turns the picture by 0, 90, 180 or 270 degrees.
+	// Rotation turns the picture by 0 or 180 degrees.
 	Rotation int `yaml:"rotation"`
 	// Index picks one of several cameras a source kind can reach (the
 	// rpicam camera number), 0 to 63.

@@ -23,7 +23,7 @@ func FuzzLoad(f *testing.F) {
 		"users:\n  - {name: a, password_hash: '" + hash + "'}\npublic_status: true\n",
 		"cameras: [\n",
 		"a: &a [*a]\n",
-		"cameras:\n  - idle_timeout: 1h\n    stall_timeout: 90s\n    rotation: 270\n    hflip: true\n",
+		"cameras:\n  - idle_timeout: 1h\n    stall_timeout: 90s\n    rotation: 180\n    hflip: true\n",
 		"listen: \"[::1]:0\"\nallow_origin: '*'\nmax_viewers: 3\n",
 	}
 	for _, s := range seeds {

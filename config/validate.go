@@ -115,10 +115,9 @@ func (cam *Camera) validate(at func(string) string, bad func(string, string, ...
 	if cam.Quality < 1 || cam.Quality > 100 {
 		bad(at("quality"), "%d is out of range: use 1 to 100", cam.Quality)
 	}
-	switch cam.Rotation {
-	case 0, 90, 180, 270:
-	default:
-		bad(at("rotation"), "%d is not 0, 90, 180 or 270", cam.Rotation)
+	// Cameras turn by flipping both ways; none can turn a quarter turn.
+	if cam.Rotation != 0 && cam.Rotation != 180 {
+		bad(at("rotation"), "%d is not 0 or 180 (cameras rotate by flipping; a quarter turn is not supported)", cam.Rotation)
 	}
 	if cam.Index < 0 || cam.Index > 63 {
 		bad(at("index"), "%d is out of range: use 0 to 63", cam.Index)

@@ -69,7 +69,7 @@ Flags:
 	fs.Int("quality", cam.Quality, "JPEG quality of encoded frames, 1 to 100")
 	fs.Bool("hflip", false, "mirror the picture left to right (sources that can)")
 	fs.Bool("vflip", false, "flip the picture upside down (sources that can)")
-	fs.Int("rotation", 0, "rotate the picture by 0, 90, 180 or 270 degrees (sources that can)")
+	fs.Int("rotation", 0, "rotate the picture by 0 or 180 degrees (sources that can: rpicam, v4l2)")
 	fs.Int("camera-index", 0, "which camera of a source kind that reaches several (0 is the first)")
 	fs.String("source-args", "", "extra `arguments` for sources that run a command (rpicam, exec), split like a shell would, as in \"--awb indoor --denoise cdn_off\"")
 	fs.Duration("idle-timeout", time.Duration(cam.IdleTimeout), "stop the camera this long after the last viewer left; 0 keeps it running")
