@@ -1,14 +1,7 @@
 package config_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/framecast/framecast/config"
+	"github.com/framecast/framecast/internal/fake"
 )
 
 // A bcrypt hash of "secret", cost 4.
@@ -232,7 +226,7 @@ func TestEmptyFile(t *testing.T) {
 // Printed configuration loads back to the same configuration.
 func TestRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	cert, key := writeCert(t, dir)
+	cert, key, _ := fake.WriteCert(t, dir, "framecast test")
 	text := `
 listen: 127.0.0.1:0
 log_format: json
@@ -308,33 +302,6 @@ func TestValuesParse(t *testing.T) {
 			t.Errorf("%q: no error", bad)
 		}
 	}
-}
-
-// writeCert writes a self-signed certificate for 127.0.0.1 and its key.
-func writeCert(t *testing.T, dir string) (cert, key string) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "framecast test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
-	os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
-	return cert, key
 }
 
 func TestSettingsHaveEnvNames(t *testing.T) {

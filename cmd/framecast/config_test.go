@@ -3,18 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"image"
 	_ "image/jpeg"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -22,12 +15,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/framecast/framecast/config"
+	"github.com/framecast/framecast/internal/fake"
 	"github.com/framecast/framecast/mjpeg"
 )
 
@@ -173,7 +166,7 @@ func TestFourCamerasFromFile(t *testing.T) {
 // clients that offer it.
 func TestTLSServesHTTP2(t *testing.T) {
 	dir := t.TempDir()
-	cert, key, pool := writeCert(t, dir)
+	cert, key, pool := fake.WriteCert(t, dir, "framecast test")
 	file := writeFile(t, dir, "framecast.yaml", `
 listen: 127.0.0.1:0
 tls:
@@ -203,41 +196,6 @@ cameras:
 			t.Errorf("plain HTTP served on the TLS port")
 		}
 	}
-}
-
-// writeCert writes a self-signed certificate for 127.0.0.1 and its key,
-// and returns a pool that trusts it.
-func writeCert(t *testing.T, dir string) (cert, key string, pool *x509.CertPool) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "framecast test"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	cert = writeFile(t, dir, "cert.pem", string(certPEM))
-	key = writeFile(t, dir, "key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})))
-	pool = x509.NewCertPool()
-	pool.AppendCertsFromPEM(certPEM)
-	return cert, key, pool
 }
 
 // printConfig runs framecast -print-config and loads what it prints.

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -196,6 +197,15 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, ready chan<- string
 		a.fail(err)
 		return 2
 	}
+	var cert *server.Certificate
+	if cfg.TLS.Enabled() {
+		// Read again when the files change, so a renewed certificate needs
+		// no restart.
+		if cert, err = server.LoadCertificate(cfg.TLS.Cert, cfg.TLS.Key, log); err != nil {
+			a.fail(cfg.Errorf("tls", "%v", err))
+			return 2
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		a.fail(cfg.Errorf("listen", "%v", err))
@@ -207,6 +217,9 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, ready chan<- string
 	hs := server.NewHTTPServer(base, srv.Handler(), log)
 	hs.ReadHeaderTimeout = time.Duration(cfg.ReadHeaderTimeout)
 	hs.MaxHeaderBytes = int(cfg.MaxHeaderBytes)
+	if cert != nil {
+		hs.TLSConfig = &tls.Config{GetCertificate: cert.GetCertificate}
+	}
 	root := urlOf(ln.Addr(), cfg.TLS.Enabled())
 	for i, c := range cams {
 		if i == 0 {
@@ -220,10 +233,10 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, ready chan<- string
 	}
 	served := make(chan error, 1)
 	go func() {
-		if cfg.TLS.Enabled() {
+		if cert != nil {
 			// ServeTLS turns HTTP/2 on, so browsers can open many streams
 			// over one connection.
-			served <- hs.ServeTLS(ln, cfg.TLS.Cert, cfg.TLS.Key)
+			served <- hs.ServeTLS(ln, "", "")
 		} else {
 			served <- hs.Serve(ln)
 		}
