@@ -73,11 +73,12 @@ func BenchmarkConvertYUYV(b *testing.B) {
 
 var ppmDir = flag.String("ppm", "", "write the benchmark pictures as PPM files into this folder (for tjbench)")
 
-// TestWriteBenchPictures writes the benchmark pictures as PPM when -ppm is
-// given, so that tjbench can compress the same frames.
+// TestWriteBenchPictures writes the benchmark pictures as PPM, into -ppm DIR
+// when given, so that tjbench can compress the same frames.
 func TestWriteBenchPictures(t *testing.T) {
-	if *ppmDir == "" {
-		t.Skip("give -ppm DIR to write the benchmark pictures")
+	dir := *ppmDir
+	if dir == "" {
+		dir = t.TempDir()
 	}
 	for _, s := range benchSizes {
 		m := testPicture(s.w, s.h)
@@ -89,8 +90,16 @@ func TestWriteBenchPictures(t *testing.T) {
 				buf = append(buf, r, g, bl)
 			}
 		}
-		if err := os.WriteFile(filepath.Join(*ppmDir, fmt.Sprintf("%dx%d.ppm", s.w, s.h)), buf, 0o644); err != nil {
+		name := filepath.Join(dir, fmt.Sprintf("%dx%d.ppm", s.w, s.h))
+		if err := os.WriteFile(name, buf, 0o644); err != nil {
 			t.Fatal(err)
+		}
+		// What tjbench reads: a P6 header and three bytes a pixel.
+		got, err := os.ReadFile(name)
+		var w, h, maxval int
+		n, _ := fmt.Sscanf(string(got), "P6\n%d %d\n%d\n", &w, &h, &maxval)
+		if err != nil || n != 3 || w != s.w || h != s.h || maxval != 255 || len(got) != len(fmt.Sprintf("P6\n%d %d\n255\n", w, h))+3*w*h {
+			t.Fatalf("%s: not a %dx%d PPM (%d bytes, header %d %d %d)", name, s.w, s.h, len(got), w, h, maxval)
 		}
 	}
 }

@@ -75,8 +75,8 @@ type Stream struct {
 	interrupted atomic.Bool
 	mu          sync.Mutex // guards wake against Interrupt racing Close
 	wake        int        // eventfd written by Interrupt
-	on          bool // streaming
-	requested   bool // buffers requested
+	on          bool       // streaming
+	requested   bool       // buffers requested
 }
 
 // StartStream requests count mmap buffers for video capture (the driver may

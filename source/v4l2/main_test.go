@@ -1,3 +1,5 @@
+//go:build v4l2guest
+
 package v4l2
 
 import (
@@ -73,7 +75,7 @@ func guestInit(m *testing.M) {
 		args = append(args, "-test.run="+r)
 	}
 	cmd := exec.Command("/init", args...)
-	cmd.Env = append(os.Environ(), "V4L2_REQUIRE_DEVICE=1", "FCTEST_GUEST=1", "TMPDIR=/tmp")
+	cmd.Env = append(os.Environ(), "V4L2_REQUIRE_DEVICE=1", "TMPDIR=/tmp")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Printf("guest: tests: %v\n", err)

@@ -1,3 +1,5 @@
+//go:build v4l2guest
+
 package v4l2
 
 // Whole-stack tests: a real V4L2 device (vivid, v4l2loopback) through the
