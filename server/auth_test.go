@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/framecast/framecast/hub"
+	"github.com/framecast/framecast/internal/fake"
 	"github.com/framecast/framecast/mjpeg"
 	"github.com/framecast/framecast/server"
 	"github.com/framecast/framecast/source/testpattern"
@@ -294,30 +295,7 @@ func secStream(t *testing.T, ctx context.Context, client *http.Client, url, auth
 		resp.Body.Close()
 		t.Fatalf("GET %s: %s %s", url, resp.Status, b)
 	}
-	return readParts(ctx, resp.Body)
-}
-
-// readParts sends the JPEG of each part of an MJPEG stream on the returned
-// channel until the stream or ctx ends; then it closes the channel and body.
-func readParts(ctx context.Context, body io.ReadCloser) <-chan []byte {
-	parts := make(chan []byte, 64)
-	go func() {
-		defer close(parts)
-		defer body.Close()
-		r := mjpeg.NewReader(body, mjpeg.Boundary)
-		for {
-			p, err := r.NextPart()
-			if err != nil {
-				return
-			}
-			select {
-			case parts <- p.Body:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return parts
+	return fake.Parts(ctx, resp.Body, mjpeg.Boundary)
 }
 
 // nextFrame waits for a frame of a stream; it fails t if the stream ended.

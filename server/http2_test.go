@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/framecast/framecast/hub"
+	"github.com/framecast/framecast/internal/fake"
+	"github.com/framecast/framecast/mjpeg"
 	"github.com/framecast/framecast/server"
 	"github.com/framecast/framecast/source/testpattern"
 )
@@ -95,7 +97,7 @@ func TestHTTP2GridOfEight(t *testing.T) {
 	}
 	streams := make([]<-chan []byte, n)
 	for i, resp := range resps {
-		streams[i] = readParts(ctx, resp.Body)
+		streams[i] = fake.Parts(ctx, resp.Body, mjpeg.Boundary)
 		wg.Go(func() {
 			frames := streams[i]
 			for k := range 3 {

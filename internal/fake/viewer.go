@@ -2,6 +2,7 @@ package fake
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"testing"
 
@@ -32,11 +33,19 @@ func Stream(ctx context.Context, t testing.TB, url string) <-chan []byte {
 		resp.Body.Close()
 		t.Fatalf("GET %s: %v", url, err)
 	}
+	return Parts(ctx, resp.Body, boundary)
+}
+
+// Parts sends the body of every part of the MJPEG stream body, whose
+// boundary is given, to the returned channel until the stream or ctx ends;
+// then it closes the channel and body. The channel is buffered; a test that
+// stops reading it for long stalls the viewer like a slow client would.
+func Parts(ctx context.Context, body io.ReadCloser, boundary string) <-chan []byte {
 	parts := make(chan []byte, 256)
 	go func() {
 		defer close(parts)
-		defer resp.Body.Close()
-		r := mjpeg.NewReader(resp.Body, boundary)
+		defer body.Close()
+		r := mjpeg.NewReader(body, boundary)
 		for {
 			p, err := r.NextPart()
 			if err != nil {
