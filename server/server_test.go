@@ -291,19 +291,7 @@ func TestStatusFollowsViewers(t *testing.T) {
 	cancel()
 	resp.Body.Close()
 	// Wait for the idle stop the 200ms timeout brings; never assert how long it took.
-	waitFor(t, func() bool { st := status(t, ts.URL); return st.State == hub.Idle && st.Viewers == 0 })
-}
-
-// waitFor polls cond until it holds, failing the test if it never does.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for range 1000 {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("condition never held")
+	fake.WaitFor(t, "the condition", func() bool { st := status(t, ts.URL); return st.State == hub.Idle && st.Viewers == 0 })
 }
 
 func TestBadRequests(t *testing.T) {

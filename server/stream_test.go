@@ -81,17 +81,6 @@ func TestHeadOfStream(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds, failing the test after a long while.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for i := 0; !cond(); i++ {
-		if i > 3000 {
-			t.Fatalf("still waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestGoroutinesBackToBaselineAfterViewersCycle(t *testing.T) {
 	h := fakeHub(t)
 	ts := serve(t, h)
@@ -99,7 +88,7 @@ func TestGoroutinesBackToBaselineAfterViewersCycle(t *testing.T) {
 	// The first viewer starts the camera's goroutines; count from there.
 	c, br := rawStream(t, addr, "/stream", "HTTP/1.1")
 	mjpeg.NewReader(br, mjpeg.Boundary).NextPart()
-	waitUntil(t, "viewer count 1", func() bool { return h.Status().Viewers == 1 })
+	fake.WaitFor(t, "viewer count 1", func() bool { return h.Status().Viewers == 1 })
 	base := runtime.NumGoroutine()
 	const cycles = 300
 	for i := range cycles {
@@ -112,8 +101,8 @@ func TestGoroutinesBackToBaselineAfterViewersCycle(t *testing.T) {
 		}
 		c.Close()
 	}
-	waitUntil(t, "viewers to leave", func() bool { return h.Status().Viewers == 1 })
-	waitUntil(t, "goroutines back to baseline", func() bool { return runtime.NumGoroutine() <= base })
+	fake.WaitFor(t, "viewers to leave", func() bool { return h.Status().Viewers == 1 })
+	fake.WaitFor(t, "goroutines back to baseline", func() bool { return runtime.NumGoroutine() <= base })
 	c.Close()
 }
 
@@ -139,7 +128,7 @@ func TestShutdownEndsStreams(t *testing.T) {
 	if _, err := io.Copy(io.Discard, br); err != nil {
 		t.Errorf("stream ended with %v, want a clean close", err)
 	}
-	waitUntil(t, "viewer to leave", func() bool { return h.Status().Viewers == 0 })
+	fake.WaitFor(t, "viewer to leave", func() bool { return h.Status().Viewers == 0 })
 }
 
 // BenchmarkConnectDisconnect opens a stream, reads one part and leaves, b.N

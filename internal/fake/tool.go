@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 )
 
 // Tool returns the path of an external program a test needs. Outside CI a
@@ -20,4 +21,18 @@ func Tool(t testing.TB, name string) string {
 	}
 	t.Skipf("%s not installed (apt-get install it to run this test): %v", name, err)
 	return ""
+}
+
+// WaitFor polls cond until it holds, failing t if it still does not after a
+// minute. The bound only stops a test that would hang: it is not a timing
+// assertion.
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

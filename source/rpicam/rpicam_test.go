@@ -223,22 +223,10 @@ func waitPart(t *testing.T, parts <-chan []byte, what string, ok func([]byte) bo
 	}
 }
 
-// waitFor polls cond until it holds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(bound)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func readPID(t *testing.T, dir string) int {
 	t.Helper()
 	var pid int
-	waitFor(t, "the fake's pid", func() bool {
+	fake.WaitFor(t, "the fake's pid", func() bool {
 		b, err := os.ReadFile(filepath.Join(dir, "pid"))
 		if err != nil {
 			return false
@@ -303,10 +291,10 @@ func TestThroughHub(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitPart(t, parts, "a no-signal card", func(p []byte) bool { return !isCamera(p) })
-	waitFor(t, "the reason in /api/status", func() bool {
+	fake.WaitFor(t, "the reason in /api/status", func() bool {
 		return strings.Contains(apiStatus(t, ts.URL).LastError, "rpicam-vid: exit status 255: ERROR: *** no cameras available ***")
 	})
-	waitFor(t, "the crashed process to be reaped", func() bool { return gone(first) })
+	fake.WaitFor(t, "the crashed process to be reaped", func() bool { return gone(first) })
 
 	// The camera comes back: the same viewer sees frames again.
 	if err := os.Remove(filepath.Join(dir, "block")); err != nil {
@@ -325,8 +313,8 @@ func TestThroughHub(t *testing.T) {
 
 	// The viewer leaves: after the idle timeout nothing is left running.
 	cancel()
-	waitFor(t, "the idle stop", func() bool { return h.Status().State == hub.Idle })
-	waitFor(t, "the process group to be gone", func() bool { return gone(second) })
+	fake.WaitFor(t, "the idle stop", func() bool { return h.Status().State == hub.Idle })
+	fake.WaitFor(t, "the process group to be gone", func() bool { return gone(second) })
 }
 
 func apiStatus(t *testing.T, base string) hub.Status {
