@@ -92,18 +92,17 @@ type Hub struct {
 	cfg Config
 	log *slog.Logger
 
-	cur   atomic.Pointer[slot]
-	seed  maphash.Seed
-	pubMu sync.Mutex // serialises publishers; readers never lock
-	seq   uint64
-	times [32]time.Time // arrival times of recent camera frames, for fps
-	nt    int
+	cur  atomic.Pointer[slot] // readers never lock; publishers hold mu
+	seed maphash.Seed
 
 	captured, capturedBytes atomic.Int64
 	sentFrames, sentBytes   atomic.Int64 // totals of viewers that left
 	restarts                atomic.Int64
 
 	mu        sync.Mutex
+	seq       uint64
+	times     [32]time.Time // arrival times of recent camera frames, for fps
+	nt        int
 	viewers   map[*Viewer]struct{}
 	state     State
 	lastErr   string
@@ -185,27 +184,27 @@ func (h *Hub) Next(ctx context.Context, seq uint64) (*Frame, error) {
 	}
 }
 
-// publish makes f the latest frame and wakes every waiting viewer.
-func (h *Hub) publish(f *Frame) {
-	h.pubMu.Lock()
-	defer h.pubMu.Unlock()
-	h.publishLocked(f)
+// newFrame prepares mf for viewers: its part header and, when needed, its
+// hash, computed once here rather than by every viewer or under the lock.
+func (h *Hub) newFrame(mf mjpeg.Frame) *Frame {
+	f := &Frame{Frame: mf, Header: mjpeg.AppendPartHeader(make([]byte, 0, 96), mf)}
+	if h.cfg.DropSameFrames {
+		f.Hash = maphash.Bytes(h.seed, f.Data)
+	}
+	return f
 }
 
-// publishLocked is publish for callers that hold pubMu.
+// publishLocked makes f (nil for none) the latest frame and wakes every
+// waiting viewer. Callers hold mu.
 func (h *Hub) publishLocked(f *Frame) {
 	if f != nil {
 		h.seq++
 		f.Seq = h.seq
-		f.Header = mjpeg.AppendPartHeader(make([]byte, 0, 96), f.Frame)
-		if h.cfg.DropSameFrames {
-			f.Hash = maphash.Bytes(h.seed, f.Data)
-		}
 	}
 	h.swap(&slot{frame: f, next: make(chan struct{})})
 }
 
-// swap installs s and wakes the waiters of the slot it replaces. Callers hold pubMu.
+// swap installs s and wakes the waiters of the slot it replaces. Callers hold mu.
 func (h *Hub) swap(s *slot) {
 	old := h.cur.Swap(s)
 	if !old.closed {
@@ -223,16 +222,16 @@ func (h *Hub) emitter(ctx context.Context, alive func()) func(mjpeg.Frame) {
 			mf.Time = time.Now()
 		}
 		alive()
-		f := &Frame{Frame: mf}
+		f := h.newFrame(mf)
 		if w, hh, err := mjpeg.Size(mf.Data); err == nil {
 			f.Width, f.Height = w, hh
 		}
 		h.mu.Lock()
-		// Checked again under each lock: an idle stop holds mu while it
-		// cancels ctx and then clears the frame under pubMu, so a frame that
-		// raced with it is either published before the clearing or not at all.
+		defer h.mu.Unlock()
+		// Checked again under mu: an idle stop cancels ctx and clears the
+		// frame under mu, so a frame that raced with it is published before
+		// the clearing or not at all.
 		if ctx.Err() != nil {
-			h.mu.Unlock()
 			return
 		}
 		h.captured.Add(1)
@@ -243,12 +242,6 @@ func (h *Hub) emitter(ctx context.Context, alive func()) func(mjpeg.Frame) {
 		}
 		h.lastFrame = mf.Time
 		h.width, h.height = f.Width, f.Height
-		h.mu.Unlock()
-		h.pubMu.Lock()
-		defer h.pubMu.Unlock()
-		if ctx.Err() != nil {
-			return
-		}
 		h.times[h.nt%len(h.times)] = time.Now()
 		h.nt++
 		h.publishLocked(f)
@@ -265,9 +258,7 @@ func (h *Hub) startLocked() {
 	done := make(chan struct{})
 	h.cancel, h.done = cancel, done
 	h.state = Starting
-	h.pubMu.Lock()
 	h.nt = 0 // the measured fps starts afresh with this run
-	h.pubMu.Unlock()
 	go h.loop(ctx, prev, done)
 }
 
@@ -281,7 +272,7 @@ func (h *Hub) stopLocked() {
 	h.state = Idle
 	h.log.Info("source stopped", "reason", "idle")
 	// A viewer arriving after an idle stop must not get a stale picture.
-	h.publish(nil)
+	h.publishLocked(nil)
 }
 
 // loop runs the source until ctx ends, restarting it after failures.
@@ -384,7 +375,11 @@ func (h *Hub) publishNoSignal() {
 		h.log.Error("rendering no-signal frame", "err", err)
 		return
 	}
-	h.publish(&Frame{Frame: mjpeg.Frame{Data: data, Time: time.Now()}, Width: w, Height: hh, NoSignal: true})
+	f := h.newFrame(mjpeg.Frame{Data: data, Time: time.Now()})
+	f.Width, f.Height, f.NoSignal = w, hh, true
+	h.mu.Lock()
+	h.publishLocked(f)
+	h.mu.Unlock()
 }
 
 // Close stops the source, waits for it to return, and ends every Next.
@@ -399,7 +394,7 @@ func (h *Hub) Close() {
 	done := h.done
 	h.mu.Unlock()
 	<-done
-	h.pubMu.Lock()
+	h.mu.Lock()
 	h.swap(&slot{next: make(chan struct{}), closed: true})
-	h.pubMu.Unlock()
+	h.mu.Unlock()
 }

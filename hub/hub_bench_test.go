@@ -51,7 +51,10 @@ func BenchmarkPublishWake(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				round.Add(n)
-				h.publish(&Frame{Frame: mjpeg.Frame{Data: data}})
+				f := h.newFrame(mjpeg.Frame{Data: data})
+				h.mu.Lock()
+				h.publishLocked(f)
+				h.mu.Unlock()
 				round.Wait()
 			}
 			b.StopTimer()

@@ -171,7 +171,9 @@ func (h *Hub) Status() Status {
 		}
 		st.ViewerList = append(st.ViewerList, vs)
 	}
-	running := h.state == Running
+	if h.state == Running {
+		st.FPS = h.fpsLocked(now)
+	}
 	h.mu.Unlock()
 	sort.Slice(st.ViewerList, func(i, j int) bool { return st.ViewerList[i].Seconds > st.ViewerList[j].Seconds })
 	st.FramesCaptured, st.BytesCaptured = h.captured.Load(), h.capturedBytes.Load()
@@ -181,17 +183,12 @@ func (h *Hub) Status() Status {
 	if d, ok := h.cfg.Source.(Detailer); ok {
 		st.SourceDetail = d.Detail()
 	}
-	if running {
-		st.FPS = h.fps(now)
-	}
 	return st
 }
 
-// fps is the capture rate over the recent frames; it falls towards zero
-// when frames stop coming.
-func (h *Hub) fps(now time.Time) float64 {
-	h.pubMu.Lock()
-	defer h.pubMu.Unlock()
+// fpsLocked is the capture rate over the recent frames; it falls towards
+// zero when frames stop coming. Callers hold mu.
+func (h *Hub) fpsLocked(now time.Time) float64 {
 	n := min(h.nt, len(h.times))
 	if n < 2 {
 		return 0
