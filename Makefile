@@ -2,7 +2,7 @@
 # Raspberry Pi and PCs into dist/, with the version stamped in.
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X github.com/framecast/framecast/server.Version=$(VERSION)
+LDFLAGS := -s -w -X github.com/framecast/framecast/internal/server.Version=$(VERSION)
 GOFLAGS_RELEASE := -trimpath -buildvcs=false -ldflags '$(LDFLAGS)'
 
 # name GOOS GOARCH GOARM: Pi 1 and Zero (v6), Pi 2 and 32-bit OS on 3/4/5

@@ -17,11 +17,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/framecast/framecast/hub"
-	"github.com/framecast/framecast/mjpeg"
-	"github.com/framecast/framecast/picture"
-	"github.com/framecast/framecast/server"
-	"github.com/framecast/framecast/source/testpattern"
+	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/internal/picture"
+	"github.com/framecast/framecast/internal/server"
+	"github.com/framecast/framecast/internal/source/testpattern"
+	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
 var shots = flag.String("shots", "", "save screenshots of the page to this `directory`")

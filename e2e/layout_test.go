@@ -8,7 +8,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"github.com/framecast/framecast/hub"
+	"github.com/framecast/framecast/internal/hub"
 )
 
 // box is an element's rectangle in CSS pixels.

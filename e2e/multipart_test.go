@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/framecast/framecast/internal/fake"
-	"github.com/framecast/framecast/mjpeg"
+	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
 // TestChromiumShowsPartOnNextHeaders pins down when Chromium paints a part

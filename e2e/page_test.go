@@ -15,7 +15,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"github.com/framecast/framecast/hub"
+	"github.com/framecast/framecast/internal/hub"
 )
 
 // TestLivePage loads the page for one camera, idle until the page asks for

@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"github.com/framecast/framecast/mjpeg"
-	"github.com/framecast/framecast/source/file"
+	"github.com/framecast/framecast/internal/source/file"
+	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
 // refFrame is one published frame of the reference server: its part

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/framecast/framecast/internal/fake"
-	"github.com/framecast/framecast/mjpeg"
+	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
 func TestReferenceServesTheFileFrames(t *testing.T) {

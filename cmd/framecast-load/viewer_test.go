@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/framecast/framecast/internal/fake"
-	"github.com/framecast/framecast/mjpeg"
+	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
 func TestParseStamp(t *testing.T) {

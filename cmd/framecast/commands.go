@@ -13,7 +13,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/term"
 
-	"github.com/framecast/framecast/config"
+	"github.com/framecast/framecast/internal/config"
 )
 
 // checkConfig is framecast check-config FILE: it loads and checks the file

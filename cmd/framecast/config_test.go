@@ -19,9 +19,9 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/framecast/framecast/config"
+	"github.com/framecast/framecast/internal/config"
 	"github.com/framecast/framecast/internal/fake"
-	"github.com/framecast/framecast/mjpeg"
+	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
 // writeFile writes text to name in dir and returns its path.

@@ -5,7 +5,7 @@ import (
 	"flag"
 	"fmt"
 
-	v4l2src "github.com/framecast/framecast/source/v4l2"
+	"github.com/framecast/framecast/internal/source/v4l2src"
 )
 
 // listDevices lists the V4L2 capture devices; tests replace it.

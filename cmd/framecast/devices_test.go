@@ -8,26 +8,26 @@ import (
 	"strings"
 	"testing"
 
-	dev "github.com/framecast/framecast/v4l2"
+	"github.com/framecast/framecast/pkg/v4l2"
 )
 
 // withDevices makes framecast devices see devs and err.
-func withDevices(t *testing.T, devs []dev.DeviceInfo, err error) {
+func withDevices(t *testing.T, devs []v4l2.DeviceInfo, err error) {
 	old := listDevices
-	listDevices = func() ([]dev.DeviceInfo, error) { return devs, err }
+	listDevices = func() ([]v4l2.DeviceInfo, error) { return devs, err }
 	t.Cleanup(func() { listDevices = old })
 }
 
-func webcam() dev.DeviceInfo {
-	return dev.DeviceInfo{
+func webcam() v4l2.DeviceInfo {
+	return v4l2.DeviceInfo{
 		Path:       "/dev/video0",
-		Capability: dev.Capability{Driver: "uvcvideo", Card: "HD Pro Webcam C920", BusInfo: "usb-0000:00:14.0-1", Version: 6<<16 | 1<<8},
-		Formats: []dev.FormatInfo{{
-			FormatDesc: dev.FormatDesc{PixelFormat: dev.PixelMJPEG, Description: "Motion-JPEG", Flags: dev.FmtFlagCompressed},
-			Sizes: []dev.SizeInfo{{FrameSize: dev.FrameSize{Type: dev.FrmDiscrete, Width: 1280, Height: 720},
-				Intervals: []dev.FrameInterval{{Type: dev.FrmDiscrete, Interval: dev.Fract{Numerator: 1, Denominator: 30}}}}},
+		Capability: v4l2.Capability{Driver: "uvcvideo", Card: "HD Pro Webcam C920", BusInfo: "usb-0000:00:14.0-1", Version: 6<<16 | 1<<8},
+		Formats: []v4l2.FormatInfo{{
+			FormatDesc: v4l2.FormatDesc{PixelFormat: v4l2.PixelMJPEG, Description: "Motion-JPEG", Flags: v4l2.FmtFlagCompressed},
+			Sizes: []v4l2.SizeInfo{{FrameSize: v4l2.FrameSize{Type: v4l2.FrmDiscrete, Width: 1280, Height: 720},
+				Intervals: []v4l2.FrameInterval{{Type: v4l2.FrmDiscrete, Interval: v4l2.Fract{Numerator: 1, Denominator: 30}}}}},
 		}},
-		Controls: []dev.Control{{ID: 0x00980900, Type: dev.CtrlInteger, Name: "Brightness", Max: 255, Step: 1, Default: 128, Value: 140, HasValue: true}},
+		Controls: []v4l2.Control{{ID: 0x00980900, Type: v4l2.CtrlInteger, Name: "Brightness", Max: 255, Step: 1, Default: 128, Value: 140, HasValue: true}},
 	}
 }
 
@@ -35,7 +35,7 @@ func TestDevicesCommand(t *testing.T) {
 	tests := []struct {
 		name      string
 		args      []string
-		devs      []dev.DeviceInfo
+		devs      []v4l2.DeviceInfo
 		err       error
 		code      int
 		out, errs []string // parts of stdout and stderr
@@ -43,11 +43,11 @@ func TestDevicesCommand(t *testing.T) {
 	}{
 		{name: "none", exactOut: "no V4L2 capture devices\n", errs: []string{"no /dev/video* node captures video: is the camera plugged in"}},
 		{name: "none as JSON", args: []string{"-json"}, exactOut: "[]\n"},
-		{name: "one", devs: []dev.DeviceInfo{webcam()}, out: []string{
+		{name: "one", devs: []v4l2.DeviceInfo{webcam()}, out: []string{
 			"/dev/video0", "HD Pro Webcam C920 (driver uvcvideo 6.1.0, usb-0000:00:14.0-1)", "MJPG", "1280x720", "30 fps",
 			"brightness", "default 128", "value 140", "Use a device as -source v4l2:PATH"}},
-		{name: "one as JSON", args: []string{"--json"}, devs: []dev.DeviceInfo{webcam()}, out: []string{`"path": "/dev/video0"`, `"Card": "HD Pro Webcam C920"`}},
-		{name: "one fails, one works", devs: []dev.DeviceInfo{webcam()},
+		{name: "one as JSON", args: []string{"--json"}, devs: []v4l2.DeviceInfo{webcam()}, out: []string{`"path": "/dev/video0"`, `"Card": "HD Pro Webcam C920"`}},
+		{name: "one fails, one works", devs: []v4l2.DeviceInfo{webcam()},
 			err: errors.Join(errors.New("v4l2: open /dev/video2: permission denied")), out: []string{"/dev/video0"},
 			errs: []string{"framecast devices: v4l2: open /dev/video2: permission denied\n"}},
 		{name: "all fail", err: errors.Join(errors.New("v4l2: open /dev/video0: permission denied"), errors.New("v4l2: open /dev/video1: permission denied")),

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/framecast/framecast/config"
+	"github.com/framecast/framecast/internal/config"
 )
 
 // cli is what the command line asks for besides the configuration.

@@ -20,10 +20,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/framecast/framecast/config"
-	"github.com/framecast/framecast/hub"
-	"github.com/framecast/framecast/picture"
-	"github.com/framecast/framecast/server"
+	"github.com/framecast/framecast/internal/config"
+	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/internal/picture"
+	"github.com/framecast/framecast/internal/server"
 )
 
 func main() {

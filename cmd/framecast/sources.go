@@ -9,14 +9,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/framecast/framecast/config"
-	"github.com/framecast/framecast/hub"
-	"github.com/framecast/framecast/source/auto"
-	execsrc "github.com/framecast/framecast/source/exec"
-	"github.com/framecast/framecast/source/file"
-	"github.com/framecast/framecast/source/httpsrc"
-	"github.com/framecast/framecast/source/rpicam"
-	"github.com/framecast/framecast/source/testpattern"
+	"github.com/framecast/framecast/internal/config"
+	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/internal/source/auto"
+	"github.com/framecast/framecast/internal/source/execsrc"
+	"github.com/framecast/framecast/internal/source/file"
+	"github.com/framecast/framecast/internal/source/httpsrc"
+	"github.com/framecast/framecast/internal/source/rpicam"
+	"github.com/framecast/framecast/internal/source/testpattern"
 )
 
 // newSource builds the source of camera c, and a description for status.

@@ -13,12 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/framecast/framecast/config"
+	"github.com/framecast/framecast/internal/config"
 	"github.com/framecast/framecast/internal/fake"
-	"github.com/framecast/framecast/mjpeg"
-	execsrc "github.com/framecast/framecast/source/exec"
-	"github.com/framecast/framecast/source/httpsrc"
-	"github.com/framecast/framecast/source/rpicam"
+	"github.com/framecast/framecast/internal/source/execsrc"
+	"github.com/framecast/framecast/internal/source/httpsrc"
+	"github.com/framecast/framecast/internal/source/rpicam"
+	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
 // noRpicam leaves only an empty folder on PATH, so no rpicam-vid is found.

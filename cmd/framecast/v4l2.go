@@ -9,9 +9,9 @@ import (
 	"os"
 	"strings"
 
-	"github.com/framecast/framecast/config"
-	"github.com/framecast/framecast/hub"
-	v4l2src "github.com/framecast/framecast/source/v4l2"
+	"github.com/framecast/framecast/internal/config"
+	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/internal/source/v4l2src"
 )
 
 // newV4L2 builds the source of a V4L2 camera: device is a node such as

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/framecast/framecast/config"
-	v4l2src "github.com/framecast/framecast/source/v4l2"
+	"github.com/framecast/framecast/internal/config"
+	"github.com/framecast/framecast/internal/source/v4l2src"
 )
 
 func TestNewSourceV4L2(t *testing.T) {

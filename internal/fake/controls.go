@@ -5,8 +5,8 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/framecast/framecast/control"
-	"github.com/framecast/framecast/mjpeg"
+	"github.com/framecast/framecast/internal/control"
+	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
 // ControlSource is a source with controls, as a V4L2 webcam has: it emits

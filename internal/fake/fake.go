@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/framecast/framecast/mjpeg"
+	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
 // JPEG returns a real w×h JPEG whose picture depends on n, so frames made

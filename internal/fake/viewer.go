@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/framecast/framecast/mjpeg"
+	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
 // Stream GETs url, an MJPEG multipart stream, and sends the body of every

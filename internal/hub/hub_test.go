@@ -1,0 +1,375 @@
+package hub_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/pkg/mjpeg"
+)
+
+// ticking is a source that emits a frame every period until ctx ends; run
+// number n (from 1) fails after failAfter[n] frames when that is set.
+type ticking struct {
+	period    time.Duration
+	failAfter map[int]int
+	silent    map[int]bool // runs that never emit
+
+	mu      sync.Mutex
+	runs    int
+	running int
+}
+
+func (s *ticking) Run(ctx context.Context, emit func(mjpeg.Frame)) error {
+	s.mu.Lock()
+	s.runs++
+	s.running++
+	n := s.runs
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.running--
+		s.mu.Unlock()
+	}()
+	if s.silent[n] {
+		<-ctx.Done()
+		return nil
+	}
+	if k, ok := s.failAfter[n]; ok && k == 0 {
+		return errors.New("camera unplugged")
+	}
+	t := time.NewTicker(s.period)
+	defer t.Stop()
+	for i := 1; ; i++ {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		emit(mjpeg.Frame{Data: []byte(fmt.Sprintf("run %d frame %d", n, i)), Time: time.Now()})
+		if k, ok := s.failAfter[n]; ok && i >= k {
+			return errors.New("camera unplugged")
+		}
+	}
+}
+
+func (s *ticking) counts() (runs, running int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.runs, s.running
+}
+
+func noSignal(w, h int, since time.Duration, lastErr string) ([]byte, error) {
+	return []byte("no signal: " + lastErr), nil
+}
+
+func TestLatestOnly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &ticking{period: 10 * time.Millisecond}
+		h := hub.New(hub.Config{Source: src, IdleTimeout: time.Second})
+		defer h.Close()
+		v := h.Join("test")
+		defer v.Leave()
+		first, err := h.Next(t.Context(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A viewer that was busy for ten frame periods gets the newest frame,
+		// not the ones it missed.
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		f, err := h.Next(t.Context(), first.Seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Seq != h.Latest().Seq || f.Seq < first.Seq+10 {
+			t.Errorf("got seq %d after %d; latest is %d", f.Seq, first.Seq, h.Latest().Seq)
+		}
+		if len(f.Header) == 0 || !strings.Contains(string(f.Header), fmt.Sprintf("Content-Length: %d", len(f.Data))) {
+			t.Errorf("part header %q does not match the frame", f.Header)
+		}
+	})
+}
+
+func TestSlowViewerDoesNotSlowFastOne(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &ticking{period: 10 * time.Millisecond}
+		h := hub.New(hub.Config{Source: src, IdleTimeout: time.Second})
+		defer h.Close()
+		slow := h.Join("slow") // joined, never reads
+		defer slow.Leave()
+		var seq uint64
+		var got []uint64
+		for len(got) < 50 {
+			f, err := h.Next(t.Context(), seq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, f.Seq)
+			seq = f.Seq
+		}
+		// The fast viewer saw every frame, one after the other.
+		for i := 1; i < len(got); i++ {
+			if got[i] != got[i-1]+1 {
+				t.Fatalf("fast viewer skipped from %d to %d", got[i-1], got[i])
+			}
+		}
+	})
+}
+
+func TestStartOnDemandAndIdleStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &ticking{period: 10 * time.Millisecond}
+		h := hub.New(hub.Config{Source: src, IdleTimeout: 10 * time.Second})
+		defer h.Close()
+		synctest.Wait()
+		if runs, _ := src.counts(); runs != 0 {
+			t.Fatalf("source ran %d times with no viewer", runs)
+		}
+		if st := h.Status().State; st != hub.Idle {
+			t.Fatalf("state %q, want idle", st)
+		}
+		v := h.Join("a")
+		if _, err := h.Next(t.Context(), 0); err != nil {
+			t.Fatal(err)
+		}
+		if st := h.Status(); st.State != hub.Running || st.Viewers != 1 {
+			t.Fatalf("status %+v, want running with 1 viewer", st)
+		}
+		v.Leave()
+		time.Sleep(9 * time.Second)
+		synctest.Wait()
+		if _, running := src.counts(); running != 1 {
+			t.Fatal("source stopped before the idle timeout")
+		}
+		// A viewer coming back within the timeout keeps the same run going.
+		v = h.Join("b")
+		time.Sleep(5 * time.Second)
+		v.Leave()
+		time.Sleep(10*time.Second + time.Millisecond)
+		synctest.Wait()
+		runs, running := src.counts()
+		if running != 0 || runs != 1 {
+			t.Fatalf("after idle timeout: runs=%d running=%d, want 1 and 0", runs, running)
+		}
+		st := h.Status()
+		if st.State != hub.Idle || h.Latest() != nil {
+			t.Fatalf("after idle stop: state %q, latest %v", st.State, h.Latest())
+		}
+		// The next viewer starts it again and gets a fresh frame.
+		v = h.Join("c")
+		defer v.Leave()
+		f, err := h.Next(t.Context(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(f.Data), "run 2 ") {
+			t.Fatalf("got %q, want a frame of the second run", f.Data)
+		}
+	})
+}
+
+func TestAlwaysOnWithZeroIdleTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &ticking{period: 10 * time.Millisecond}
+		h := hub.New(hub.Config{Source: src})
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if runs, running := src.counts(); runs != 1 || running != 1 {
+			t.Fatalf("runs=%d running=%d, want one run going on", runs, running)
+		}
+		h.Close()
+		if _, running := src.counts(); running != 0 {
+			t.Fatal("Close returned with the source still running")
+		}
+		if _, err := h.Next(context.Background(), 0); !errors.Is(err, hub.ErrClosed) {
+			t.Fatalf("Next after Close: %v, want ErrClosed", err)
+		}
+	})
+}
+
+func TestRestartAfterFailureWithNoSignal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &ticking{period: 10 * time.Millisecond, failAfter: map[int]int{1: 5, 2: 0, 3: 0}}
+		h := hub.New(hub.Config{
+			Source: src, IdleTimeout: time.Second,
+			MinBackoff: time.Second, MaxBackoff: 4 * time.Second,
+			NoSignal: noSignal,
+		})
+		defer h.Close()
+		v := h.Join("a")
+		defer v.Leave()
+		var seq uint64
+		var sawNoSignal bool
+		var runsSeen []string
+		deadline := time.Now().Add(time.Minute)
+		for time.Now().Before(deadline) {
+			f, err := h.Next(t.Context(), seq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seq = f.Seq
+			if f.NoSignal {
+				sawNoSignal = true
+				if !strings.Contains(string(f.Data), "camera unplugged") {
+					t.Fatalf("no-signal card %q lacks the error", f.Data)
+				}
+				continue
+			}
+			run, _, _ := strings.Cut(strings.TrimPrefix(string(f.Data), "run "), " ")
+			if len(runsSeen) == 0 || runsSeen[len(runsSeen)-1] != run {
+				runsSeen = append(runsSeen, run)
+			}
+			if run == "4" {
+				break
+			}
+		}
+		if !sawNoSignal {
+			t.Error("no no-signal frame while the source was down")
+		}
+		// Runs 2 and 3 fail before their first frame; 4 keeps going.
+		if got := strings.Join(runsSeen, ","); got != "1,4" {
+			t.Errorf("runs seen %s, want 1,4", got)
+		}
+		st := h.Status()
+		if st.Restarts != 3 || st.LastError != "camera unplugged" || st.State != hub.Running {
+			t.Errorf("status %+v", st)
+		}
+	})
+}
+
+func TestBackoffGrowsAndIsCapped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var starts []time.Time
+		var mu sync.Mutex
+		src := hub.SourceFunc(func(ctx context.Context, emit func(mjpeg.Frame)) error {
+			mu.Lock()
+			starts = append(starts, time.Now())
+			mu.Unlock()
+			return errors.New("exit status 1")
+		})
+		h := hub.New(hub.Config{Source: src, MinBackoff: time.Second, MaxBackoff: 8 * time.Second})
+		time.Sleep(time.Minute)
+		h.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		var gaps []time.Duration
+		for i := 1; i < len(starts) && i <= 6; i++ {
+			gaps = append(gaps, starts[i].Sub(starts[i-1]))
+		}
+		want := []time.Duration{1 * time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second, 8 * time.Second}
+		if fmt.Sprint(gaps) != fmt.Sprint(want) {
+			t.Fatalf("gaps between restarts %v, want %v", gaps, want)
+		}
+		if st := h.Status(); st.LastError != "exit status 1" {
+			t.Fatalf("last error %q", st.LastError)
+		}
+	})
+}
+
+func TestStalledSourceIsRestarted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &ticking{period: 10 * time.Millisecond, silent: map[int]bool{1: true}}
+		h := hub.New(hub.Config{Source: src, IdleTimeout: time.Second, StallTimeout: 5 * time.Second, MinBackoff: time.Second})
+		defer h.Close()
+		v := h.Join("a")
+		defer v.Leave()
+		f, err := h.Next(t.Context(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(f.Data), "run 2 ") {
+			t.Fatalf("got %q, want run 2's frame", f.Data)
+		}
+		if st := h.Status(); st.LastError != "no frame for 10s" {
+			t.Fatalf("last error %q, want the stall", st.LastError)
+		}
+	})
+}
+
+func TestSnapshotStartsAndLetsIdle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &ticking{period: 10 * time.Millisecond}
+		h := hub.New(hub.Config{Source: src, IdleTimeout: 10 * time.Second})
+		defer h.Close()
+		f, err := h.Snapshot(t.Context(), "snap")
+		if err != nil || f == nil {
+			t.Fatalf("snapshot: %v", err)
+		}
+		time.Sleep(11 * time.Second)
+		synctest.Wait()
+		if _, running := src.counts(); running != 0 {
+			t.Fatal("the snapshot left the source running")
+		}
+		if st := h.Status(); st.FramesSent != 1 {
+			t.Errorf("frames sent %d, want 1", st.FramesSent)
+		}
+	})
+}
+
+func TestSnapshotGivesUpWhenSourceFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := hub.SourceFunc(func(ctx context.Context, emit func(mjpeg.Frame)) error {
+			return errors.New("rpicam-vid: no cameras available")
+		})
+		h := hub.New(hub.Config{Source: src, IdleTimeout: time.Second, NoSignal: noSignal})
+		defer h.Close()
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		if _, err := h.Snapshot(ctx, "snap"); !errors.Is(err, hub.ErrNoFrame) {
+			t.Fatalf("snapshot: %v, want ErrNoFrame", err)
+		}
+	})
+}
+
+func TestEmitAfterStopIsIgnored(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var late func(mjpeg.Frame)
+		var calls atomic.Int32
+		src := hub.SourceFunc(func(ctx context.Context, emit func(mjpeg.Frame)) error {
+			calls.Add(1)
+			late = emit
+			emit(mjpeg.Frame{Data: []byte("x")})
+			<-ctx.Done()
+			return nil
+		})
+		h := hub.New(hub.Config{Source: src, IdleTimeout: time.Second})
+		defer h.Close()
+		v := h.Join("a")
+		if _, err := h.Next(t.Context(), 0); err != nil {
+			t.Fatal(err)
+		}
+		v.Leave()
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		late(mjpeg.Frame{Data: []byte("stale")})
+		if f := h.Latest(); f != nil {
+			t.Fatalf("a stopped source published %q", f.Data)
+		}
+	})
+}
+
+func TestSentTotalsSurviveLeave(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := hub.New(hub.Config{Source: &ticking{period: 10 * time.Millisecond}, IdleTimeout: time.Second})
+		defer h.Close()
+		v := h.Join("a")
+		v.Frames.Add(3)
+		v.Bytes.Add(300)
+		if st := h.Status(); st.FramesSent != 3 || st.BytesSent != 300 {
+			t.Fatalf("while joined: %d frames, %d bytes", st.FramesSent, st.BytesSent)
+		}
+		v.Leave()
+		v.Leave() // a second Leave must not count the viewer again
+		if st := h.Status(); st.FramesSent != 3 || st.BytesSent != 300 {
+			t.Fatalf("after leaving: %d frames, %d bytes", st.FramesSent, st.BytesSent)
+		}
+	})
+}

@@ -1,0 +1,147 @@
+package server_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/internal/server"
+)
+
+func TestSecurityHeaders(t *testing.T) {
+	ts := secServe(t, &server.Server{Cameras: []*hub.Hub{secHub("one")}})
+	for _, p := range []string{"/", "/assets/app.js", "/api/status", "/snapshot", "/metrics", "/healthz", "/nope", "/stream?fps=0"} {
+		resp, _ := get(t, ts.URL+p, "")
+		h := resp.Header
+		csp := h.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' blob: data:", "object-src 'none'", "frame-ancestors 'self'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("%s: CSP %q lacks %q", p, csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+			t.Errorf("%s: CSP allows inline code: %q", p, csp)
+		}
+		for k, v := range map[string]string{
+			"X-Content-Type-Options":       "nosniff",
+			"Referrer-Policy":              "no-referrer",
+			"X-Frame-Options":              "SAMEORIGIN",
+			"Access-Control-Allow-Origin":  "",
+			"Access-Control-Allow-Methods": "",
+		} {
+			if got := h.Get(k); got != v {
+				t.Errorf("%s: %s = %q, want %q", p, k, got, v)
+			}
+		}
+	}
+}
+
+// TestPageHasNoInlineCode: the page must work under its own CSP.
+func TestPageHasNoInlineCode(t *testing.T) {
+	ts := secServe(t, &server.Server{Cameras: []*hub.Hub{secHub("one")}})
+	_, page := get(t, ts.URL+"/", "")
+	for _, bad := range []string{"<script>", "<style", " style=", " onclick=", " onload=", " onerror=", "javascript:"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page has %q, which the CSP blocks", bad)
+		}
+	}
+}
+
+func TestCORS(t *testing.T) {
+	tests := []struct {
+		origin, wantFrame, wantCreds string
+	}{
+		{"https://ha.example:8123", "frame-ancestors 'self' https://ha.example:8123", "true"},
+		{"*", "frame-ancestors 'self' *", ""},
+	}
+	for _, tt := range tests {
+		srv := secServer(io.Discard)
+		srv.AllowOrigin = tt.origin
+		ts := secServe(t, srv)
+
+		// A preflight needs no auth: browsers send it without credentials.
+		req, _ := http.NewRequest("OPTIONS", ts.URL+"/api/status", nil)
+		req.Header.Set("Origin", "https://ha.example:8123")
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		req.Header.Set("Access-Control-Request-Headers", "authorization")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		h := resp.Header
+		if resp.StatusCode != 204 || h.Get("Access-Control-Allow-Origin") != tt.origin ||
+			h.Get("Access-Control-Allow-Methods") != "GET, HEAD, POST" || h.Get("Access-Control-Allow-Headers") != "Authorization, Content-Type" ||
+			h.Get("Access-Control-Allow-Credentials") != tt.wantCreds {
+			t.Errorf("%s: preflight %s %v", tt.origin, resp.Status, h)
+		}
+
+		resp, _ = get(t, ts.URL+"/snapshot?token="+tokOne, "")
+		h = resp.Header
+		if resp.StatusCode != 200 || h.Get("Access-Control-Allow-Origin") != tt.origin || h.Get("Access-Control-Allow-Credentials") != tt.wantCreds {
+			t.Errorf("%s: snapshot %s %v", tt.origin, resp.Status, h)
+		}
+		if csp := h.Get("Content-Security-Policy"); !strings.HasSuffix(csp, tt.wantFrame) {
+			t.Errorf("%s: CSP %q", tt.origin, csp)
+		}
+		if h.Get("X-Frame-Options") != "" {
+			t.Errorf("%s: X-Frame-Options with frame-ancestors naming another origin", tt.origin)
+		}
+
+		// HTTP/1.1 streams write their own head on the hijacked connection;
+		// it carries the same headers.
+		resp, _ = get(t, ts.URL+"/stream?token="+tokOne, "")
+		h = resp.Header
+		if resp.StatusCode != 200 || h.Get("Access-Control-Allow-Origin") != tt.origin ||
+			h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" ||
+			!strings.HasSuffix(h.Get("Content-Security-Policy"), tt.wantFrame) {
+			t.Errorf("%s: stream %s %v", tt.origin, resp.Status, h)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	good := func() *server.Server {
+		s := secServer(io.Discard)
+		s.AllowOrigin = "https://ha.example:8123"
+		s.MaxViewers, s.MaxViewersPerCamera = 10, 4
+		return s
+	}
+	tests := []struct {
+		name   string
+		change func(*server.Server)
+		want   string
+	}{
+		{"good", func(*server.Server) {}, ""},
+		{"any origin", func(s *server.Server) { s.AllowOrigin = "*" }, ""},
+		{"empty user", func(s *server.Server) { s.Users[""] = secHash() }, `users: user name "": use a non-empty name without ':'`},
+		{"colon in user", func(s *server.Server) { s.Users["a:b"] = secHash() }, `users: user name "a:b": use a non-empty name without ':'`},
+		{"plain password", func(s *server.Server) { s.Users[secUser] = "secret" }, "users: alice: password is not a bcrypt hash (make one with framecast hash-password): crypto/bcrypt: hashedSecret too short to be a bcrypted password"},
+		{"token camera", func(s *server.Server) { s.Tokens[1].Camera = "three" }, `tokens[1]: camera "three" does not exist: use one of "one", "two"`},
+		{"short token", func(s *server.Server) { s.Tokens[0].Secret = "abc" }, `tokens[0] (camera "one"): token is 3 characters: use at least 16`},
+		{"token with &", func(s *server.Server) { s.Tokens[0].Secret = "abcdefgh&ijklmnop" }, `tokens[0] (camera "one"): token must not contain & # % + or spaces, which URLs change`},
+		{"same token", func(s *server.Server) { s.Tokens[1].Secret = tokOne }, `tokens[1] (camera "two"): the same token is given twice`},
+		{"origin path", func(s *server.Server) { s.AllowOrigin = "https://ha.example/x" }, "allow-origin https://ha.example/x is not * or an origin like https://host:port"},
+		{"origin scheme", func(s *server.Server) { s.AllowOrigin = "ha.example" }, "allow-origin ha.example is not * or an origin like https://host:port"},
+		{"origin list", func(s *server.Server) { s.AllowOrigin = "https://a.example, https://b.example" }, "allow-origin https://a.example, https://b.example is not * or an origin like https://host:port"},
+		{"negative max", func(s *server.Server) { s.MaxViewers = -1 }, "max-viewers: -1 is negative: use 0 for no limit"},
+		{"negative per camera", func(s *server.Server) { s.MaxViewersPerCamera = -2 }, "max-viewers-per-camera: -2 is negative: use 0 for no limit"},
+	}
+	for _, tt := range tests {
+		s := good()
+		tt.change(s)
+		err := s.Validate()
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("%s: Validate() = %q, want %q", tt.name, got, tt.want)
+		}
+		for _, h := range s.Cameras {
+			h.Close()
+		}
+	}
+}

@@ -1,0 +1,174 @@
+// Package server serves framecast's cameras over HTTP: the page, MJPEG
+// streams, snapshots and status. It knows cameras only as hubs.
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/internal/web"
+)
+
+// Server routes HTTP requests to the cameras' hubs. Its zero value is not
+// usable: set Cameras, then call Handler.
+type Server struct {
+	// Cameras are the hubs served; the first is also served at the root
+	// paths (/stream, /snapshot, /video_feed) and names must be unique.
+	Cameras []*hub.Hub
+	// SnapshotTimeout bounds how long a snapshot waits for a frame from an
+	// idle or failing camera before answering 503. Zero means 5s.
+	SnapshotTimeout time.Duration
+	// WriteTimeout drops a stream viewer whose socket took no data for this
+	// long. Zero means 10s.
+	WriteTimeout time.Duration
+	// Logger receives request errors; nil means slog.Default().
+	Logger *slog.Logger
+
+	// Users are the accounts of HTTP basic auth: user name → bcrypt hash of
+	// the password (framecast hash-password prints one). With Users or
+	// Tokens set, every route but /healthz and /assets/ needs one of them;
+	// with neither, every route is open.
+	Users map[string]string
+	// Tokens are read-only secrets, each opening one camera's stream and
+	// snapshot URLs as ?token=, and nothing else.
+	Tokens []Token
+	// PublicStatus leaves /api/status and /metrics open when Users or
+	// Tokens are set; by default they ask for the same auth as the cameras,
+	// as status names the viewers' addresses.
+	PublicStatus bool
+	// AllowOrigin, when set, allows that origin (https://host:port, or * for
+	// any, then without credentials) to read responses across origins (CORS)
+	// and to frame the page. Empty sends no CORS headers.
+	AllowOrigin string
+	// MaxViewers caps the stream viewers of all cameras together, and
+	// MaxViewersPerCamera those of each camera; a stream beyond either gets
+	// 503 with Retry-After. Zero means no cap.
+	MaxViewers, MaxViewersPerCamera int
+
+	started time.Time
+	auth    authState
+	viewers viewerLimits
+	failMax int // failed attempts before a client is refused; 0 means 5
+}
+
+// Handler returns the HTTP handler serving every route.
+func (s *Server) Handler() http.Handler {
+	if s.SnapshotTimeout <= 0 {
+		s.SnapshotTimeout = 5 * time.Second
+	}
+	if s.WriteTimeout <= 0 {
+		s.WriteTimeout = 10 * time.Second
+	}
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	s.started = time.Now()
+	s.initAuth()
+	s.initLimits()
+	mux := http.NewServeMux()
+	page, err := fs.Sub(web.FS, "static")
+	if err != nil {
+		panic(err) // the embedded tree is part of the binary
+	}
+	files := http.FileServerFS(page)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		// mjpg-streamer's URLs: /?action=stream and /?action=snapshot.
+		switch r.URL.Query().Get("action") {
+		case "":
+			if s.allow(w, r, nil) {
+				files.ServeHTTP(w, r)
+			}
+		case "stream":
+			s.serveStream(w, r, s.Cameras[0])
+		case "snapshot":
+			s.serveSnapshot(w, r, s.Cameras[0])
+		default:
+			httpError(w, http.StatusBadRequest, "unknown action: use action=stream or action=snapshot")
+		}
+	})
+	mux.Handle("GET /assets/", files)
+	for _, p := range []string{"/stream", "/video_feed", "/stream.mjpg"} {
+		mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) { s.serveStream(w, r, s.Cameras[0]) })
+	}
+	for _, p := range []string{"/snapshot", "/snapshot.jpg"} {
+		mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) { s.serveSnapshot(w, r, s.Cameras[0]) })
+	}
+	mux.HandleFunc("GET /cam/{name}/stream", s.perCamera(s.serveStream))
+	mux.HandleFunc("GET /cam/{name}/snapshot", s.perCamera(s.serveSnapshot))
+	mux.HandleFunc("GET /cam/{name}/snapshot.jpg", s.perCamera(s.serveSnapshot))
+	mux.HandleFunc("GET /api/status", s.guardStatus(s.status))
+	mux.HandleFunc("GET /api/cameras/{name}/controls", s.controlsRoute(s.getControls))
+	mux.HandleFunc("POST /api/cameras/{name}/controls", s.controlsRoute(s.postControls))
+	mux.HandleFunc("GET /metrics", s.guardStatus(s.metrics))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	return s.secure(mux)
+}
+
+// perCamera resolves /cam/{name}/… to its hub.
+func (s *Server) perCamera(fn func(http.ResponseWriter, *http.Request, *hub.Hub)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		for _, h := range s.Cameras {
+			if h.Name() == name {
+				fn(w, r, h)
+				return
+			}
+		}
+		// Camera names are for those allowed in only.
+		if s.allow(w, r, nil) {
+			httpError(w, http.StatusNotFound, "no camera named "+strconv.Quote(name))
+		}
+	}
+}
+
+// statusBody is the JSON of /api/status.
+type statusBody struct {
+	Version       string       `json:"version"`
+	UptimeSeconds float64      `json:"uptime_seconds"`
+	Cameras       []hub.Status `json:"cameras"`
+}
+
+// Version is reported by /api/status; the build sets it.
+var Version = "dev"
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	body := statusBody{Version: Version, UptimeSeconds: time.Since(s.started).Seconds()}
+	for _, h := range s.Cameras {
+		body.Cameras = append(body.Cameras, h.Status())
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(body)
+}
+
+// httpError answers with a plain-text message.
+func httpError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	w.Write([]byte(msg + "\n"))
+}
+
+// parseFPS reads the optional ?fps= cap of a stream.
+func parseFPS(r *http.Request) (float64, error) {
+	v := r.URL.Query().Get("fps")
+	if v == "" {
+		return 0, nil
+	}
+	fps, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(fps >= 0.1 && fps <= 120) {
+		return 0, errors.New("bad fps " + strconv.Quote(v) + ": use a number from 0.1 to 120")
+	}
+	return fps, nil
+}

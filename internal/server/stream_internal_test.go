@@ -1,0 +1,215 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/framecast/framecast/internal/fake"
+	"github.com/framecast/framecast/internal/hub"
+)
+
+// socketPair returns the two ends of a loopback TCP connection.
+func socketPair(t testing.TB) (server, client net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- c
+	}()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-accepted
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { server.Close(); client.Close() })
+	return server, client
+}
+
+// newConnWriter wraps c as a hijacked stream's writer would.
+func newConnWriter(t testing.TB, c net.Conn) *connPartWriter {
+	p := &connPartWriter{c: c, timeout: 10 * time.Second, trail: trailer, every: time.Second}
+	p.ready = p.writable
+	raw, err := c.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := setNotSentLowat(raw, notSentLowat); err == nil {
+		p.raw = raw
+	}
+	return p
+}
+
+// heldHub returns a running hub whose latest frame is a real JPEG.
+func heldHub(t testing.TB) (*hub.Hub, *hub.Frame) {
+	h := hub.New(hub.Config{Name: "cam", Source: &fake.Source{Frames: [][]byte{fake.JPEG(640, 480, 1)}, Hold: true}})
+	t.Cleanup(h.Close)
+	f, err := h.Next(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, f
+}
+
+func TestViewerWritePathDoesNotAllocate(t *testing.T) {
+	h, _ := heldHub(t)
+	srv, cli := socketPair(t)
+	go io.Copy(io.Discard, cli)
+	p := newConnWriter(t, srv)
+	v := h.Join("test")
+	defer v.Leave()
+	ctx := context.Background()
+	// One viewer's work for one frame: pick it, write it, count it.
+	allocs := testing.AllocsPerRun(200, func() {
+		f, err := h.Next(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.part(f.Header, f.Data); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.settle(); err != nil {
+			t.Fatal(err)
+		}
+		v.Frames.Add(1)
+		v.Bytes.Add(int64(len(f.Header) + len(f.Data) + len(trailer)))
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per frame, want 0", allocs)
+	}
+}
+
+// recorder is a partWriter that keeps the frames it was given.
+type recorder struct {
+	mu     sync.Mutex
+	frames [][]byte
+	times  []time.Time
+	wrote  chan struct{}
+}
+
+func (r *recorder) part(hdr, data []byte) error {
+	r.mu.Lock()
+	r.frames = append(r.frames, data)
+	r.times = append(r.times, time.Now())
+	r.mu.Unlock()
+	select {
+	case r.wrote <- struct{}{}:
+	default:
+	}
+	return nil
+}
+func (r *recorder) settle() error { return nil }
+func (r *recorder) close()        {}
+
+func TestDropSameFrames(t *testing.T) {
+	a, b := fake.JPEG(32, 24, 1), fake.JPEG(32, 24, 2)
+	for _, tt := range []struct {
+		name     string
+		frames   [][]byte
+		dropSame bool
+		want     int // parts sent in 10s of 10 fps
+	}{
+		{"static scene, refresh every 3s", [][]byte{a}, true, 4},
+		{"static scene without the option", [][]byte{a}, false, 100},
+		{"changing scene", [][]byte{a, b}, true, 100},
+		{"change every third frame", [][]byte{a, a, a, b, b, b}, true, 34},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := hub.New(hub.Config{Name: "cam", DropSameFrames: tt.dropSame,
+					Source: &fake.Source{Frames: tt.frames, Period: 100 * time.Millisecond}})
+				defer h.Close()
+				ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second-time.Millisecond)
+				defer cancel()
+				v := h.Join("test")
+				rec := &recorder{wrote: make(chan struct{}, 1)}
+				(&Server{}).sendFrames(ctx, h, v, rec, 0, false, len(trailer))
+				v.Leave()
+				if len(rec.frames) != tt.want {
+					t.Errorf("%d parts sent, want %d", len(rec.frames), tt.want)
+				}
+			})
+		})
+	}
+}
+
+func TestResponseHead(t *testing.T) {
+	for _, tt := range []struct {
+		proto      string
+		major, min int
+		want       string
+	}{
+		{"HTTP/1.1", 1, 1, "HTTP/1.1 200 OK\r\n"},
+		{"HTTP/1.0", 1, 0, "HTTP/1.0 200 OK\r\n"},
+	} {
+		r := httptest.NewRequest("GET", "/stream", nil)
+		r.Proto, r.ProtoMajor, r.ProtoMinor = tt.proto, tt.major, tt.min
+		h := map[string][]string{"Content-Type": {"multipart/x-mixed-replace;boundary=framecast"}, "X-Evil": {"a\r\nInjected: 1"}, "Content-Length": {"5"}}
+		got := string(responseHead(r, h))
+		if got[:len(tt.want)] != tt.want {
+			t.Errorf("%s: head starts %q", tt.proto, got[:len(tt.want)])
+		}
+		for _, must := range []string{"\r\nContent-Type: multipart/x-mixed-replace;boundary=framecast\r\n", "\r\nConnection: close\r\n\r\n", "\r\nX-Evil: a  Injected: 1\r\n", "\r\nDate: "} {
+			if !strings.Contains(got, must) {
+				t.Errorf("%s: head lacks %q:\n%s", tt.proto, must, got)
+			}
+		}
+		if strings.Contains(got, "Content-Length") {
+			t.Errorf("%s: head has a Content-Length", tt.proto)
+		}
+	}
+}
+
+func TestStreamWithoutHijack(t *testing.T) {
+	// An HTTP/1.1 request on a ResponseWriter that cannot be hijacked
+	// streams through the ResponseWriter.
+	h, _ := heldHub(t)
+	s := &Server{Cameras: []*hub.Hub{h}}
+	s.Handler()
+	ctx, cancel := context.WithCancel(t.Context())
+	r := httptest.NewRequestWithContext(ctx, "GET", "/stream", nil)
+	w := &flushRecorder{ResponseRecorder: httptest.NewRecorder(), wrote: make(chan struct{}, 1)}
+	done := make(chan struct{})
+	go func() { s.stream(w, r, h, nil); close(done) }()
+	<-w.wrote
+	cancel()
+	<-done
+	if !strings.Contains(w.Body.String(), "Content-Type: image/jpeg") {
+		t.Errorf("no part written: %.200q", w.Body.String())
+	}
+}
+
+// flushRecorder is a ResponseRecorder that reports the flush of a part.
+type flushRecorder struct {
+	*httptest.ResponseRecorder
+	wrote chan struct{}
+}
+
+func (f *flushRecorder) Flush() {
+	f.ResponseRecorder.Flush()
+	if !strings.Contains(f.Body.String(), "Content-Type: image/jpeg") {
+		return // the opening boundary; wait for a part
+	}
+	select {
+	case f.wrote <- struct{}{}:
+	default:
+	}
+}

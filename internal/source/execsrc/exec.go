@@ -1,0 +1,343 @@
+// Package execsrc runs a command that writes an MJPEG stream (concatenated
+// JPEGs) to its standard output, such as ffmpeg, gst-launch or rpicam-vid,
+// and emits the frames it makes.
+//
+// The command runs in a process group of its own. When the source stops, the
+// whole group gets SIGINT, then SIGKILL after a grace period, and the command
+// is always waited for: no orphans, no zombies. Its standard error goes to
+// the log line by line.
+package execsrc
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/framecast/framecast/pkg/mjpeg"
+)
+
+// DefaultGrace is how long a command gets to exit after SIGINT before its
+// process group is killed, when Source.Grace is zero.
+const DefaultGrace = 3 * time.Second
+
+// maxLogLine bounds one logged stderr line; longer lines are cut.
+const maxLogLine = 1024
+
+// Stderr lines are logged at most at this rate (a burst, then per second),
+// so a chatty program cannot flood the log.
+const (
+	logBurst  = 50
+	logPerSec = 5
+)
+
+// Source runs Args and emits the JPEG frames it writes to stdout. Set the
+// fields before Run and leave them alone while it runs.
+type Source struct {
+	// Args is the program and its arguments; Args[0] is looked up in $PATH
+	// when it has no slash.
+	Args []string
+	// Env is the command's environment; nil means framecast's own.
+	Env []string
+	// Grace is how long the command gets to exit after SIGINT before its
+	// process group is killed; zero means DefaultGrace.
+	Grace time.Duration
+	// MaxFrameSize bounds one frame; zero means mjpeg.DefaultMaxFrameSize.
+	MaxFrameSize int
+	// Logger receives the command's stderr lines (attribute "program") and
+	// its start and exit; nil means slog.Default(). Give it the camera's name.
+	Logger *slog.Logger
+
+	dropped atomic.Int64
+}
+
+// Dropped counts the broken frames skipped so far, over every run.
+func (s *Source) Dropped() int64 { return s.dropped.Load() }
+
+// Run starts the command and emits its frames until ctx ends, then stops the
+// command's process group and returns nil. When the command exits, closes
+// its output or cannot be started, Run returns an error with the exit status
+// and the last line it wrote to stderr, such as
+// `ffmpeg: exit status 1: rtsp://cam/: Connection refused`.
+func (s *Source) Run(ctx context.Context, emit func(mjpeg.Frame)) error {
+	if len(s.Args) == 0 || s.Args[0] == "" {
+		return errors.New("exec: no command given")
+	}
+	prog := filepath.Base(s.Args[0])
+	log := s.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("program", prog)
+	grace := s.Grace
+	if grace <= 0 {
+		grace = DefaultGrace
+	}
+
+	cmd := exec.Command(s.Args[0], s.Args[1:]...)
+	if cmd.Err != nil {
+		return cmd.Err // exec: "nosuch": executable file not found in $PATH
+	}
+	cmd.Env = s.Env
+	// Its own group, so stopping it reaches every child it started.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return err
+	}
+	cmd.Stdout, cmd.Stderr = outW, errW
+	err = cmd.Start()
+	// The child holds its own copies; ours must go so EOF can arrive.
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // "fork/exec /x: ..." says more than users need
+			return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+		}
+		return fmt.Errorf("%s: %w", prog, err)
+	}
+	pgid := cmd.Process.Pid
+	log.Debug("command started", "pid", pgid, "args", s.Args)
+
+	var stderr stderrLog
+	stderr.log = log
+	errDone := make(chan struct{})
+	go func() {
+		defer close(errDone)
+		stderr.copy(errR)
+	}()
+	readDone := make(chan error, 1)
+	go func() { readDone <- s.read(outR, emit) }()
+	waitDone := make(chan error, 1)
+	go func() { waitDone <- cmd.Wait() }()
+
+	var (
+		waitErr  error
+		exited   bool
+		readErr  error
+		readOver bool
+		stopped  bool // it closed stdout but kept running, so we stopped it
+	)
+	stop := func() {
+		signalGroup(pgid, syscall.SIGINT)
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		for !exited || !readOver {
+			select {
+			case waitErr = <-waitDone:
+				exited = true
+			case readErr = <-readDone:
+				readOver = true
+			case <-t.C:
+				log.Warn("command ignored SIGINT; killing its process group", "grace", grace)
+				signalGroup(pgid, syscall.SIGKILL)
+				if !exited {
+					waitErr, exited = <-waitDone, true
+				}
+				return
+			}
+		}
+	}
+
+	select {
+	case <-ctx.Done():
+		stop()
+	case readErr = <-readDone:
+		readOver = true
+		// Its output ended: it is exiting, or it closed stdout and is useless.
+		t := time.NewTimer(grace)
+		select {
+		case waitErr = <-waitDone:
+			exited = true
+		case <-t.C:
+			stopped = true
+			stop()
+		}
+		t.Stop()
+	case waitErr = <-waitDone:
+		exited = true
+		// The leader is gone; children may still hold stdout.
+		stop()
+	}
+	// Nothing of the group may outlive the run, even after a clean exit.
+	signalGroup(pgid, syscall.SIGKILL)
+	reapGroup(pgid)
+	// Only processes that left the group can still hold the pipes; closing
+	// our ends ends the readers regardless.
+	outR.Close()
+	errR.Close()
+	if !readOver {
+		readErr = <-readDone
+	}
+	<-errDone
+
+	if ctx.Err() != nil {
+		return nil
+	}
+	return describeExit(prog, waitErr, stopped, readErr, stderr.last())
+}
+
+// read splits r into frames and emits them until r ends.
+func (s *Source) read(r io.Reader, emit func(mjpeg.Frame)) error {
+	sp := mjpeg.NewSplitter(r, s.MaxFrameSize)
+	var last int64
+	for {
+		data, err := sp.Next()
+		if d := sp.Dropped(); d != last {
+			s.dropped.Add(d - last)
+			last = d
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, os.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		emit(mjpeg.Frame{Data: data, Time: time.Now()})
+	}
+}
+
+// describeExit words why the command's run ended.
+func describeExit(prog string, waitErr error, stopped bool, readErr error, lastLine string) error {
+	var msg string
+	switch {
+	case readErr != nil:
+		msg = fmt.Sprintf("reading its output: %v", readErr)
+	case stopped:
+		msg = "closed its output but kept running; stopped it"
+		if waitErr != nil {
+			msg += " (" + waitErr.Error() + ")"
+		}
+	case waitErr != nil:
+		msg = waitErr.Error() // "exit status 1", "signal: killed"
+	default:
+		msg = "exited (exit status 0)"
+	}
+	if lastLine != "" {
+		return fmt.Errorf("%s: %s: %s", prog, msg, lastLine)
+	}
+	return fmt.Errorf("%s: %s", prog, msg)
+}
+
+// signalGroup sends sig to every process of the group pgid. A group that is
+// already gone is no error.
+func signalGroup(pgid int, sig syscall.Signal) {
+	if pgid > 1 {
+		_ = syscall.Kill(-pgid, sig)
+	}
+}
+
+// reapGroup waits for the members of group pgid that are this process's
+// children: the command's own children become ours when it dies if this
+// process is a child subreaper (see Subreaper) or PID 1, as in a container.
+// Others are reaped by whoever adopted them.
+func reapGroup(pgid int) {
+	if pgid <= 1 {
+		return
+	}
+	for {
+		var ws syscall.WaitStatus
+		_, err := syscall.Wait4(-pgid, &ws, 0, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil { // ECHILD: none left that are ours
+			return
+		}
+	}
+}
+
+// Subreaper makes this process adopt the orphaned descendants of the
+// commands it starts (prctl PR_SET_CHILD_SUBREAPER), so that what a killed
+// command leaves behind is reaped by Run rather than left as a zombie when
+// PID 1 does not reap. It affects the whole process; call it once from main.
+func Subreaper() error {
+	const prSetChildSubreaper = 36 // <linux/prctl.h>
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// stderrLog copies a command's stderr to the log, one record per line, at a
+// bounded rate, and remembers the last non-empty line.
+type stderrLog struct {
+	log *slog.Logger
+
+	mu       sync.Mutex
+	lastLine string
+}
+
+func (l *stderrLog) last() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastLine
+}
+
+// copy reads r to its end. Lines end at \n or \r (ffmpeg redraws its
+// progress line with \r); lines longer than maxLogLine are cut.
+func (l *stderrLog) copy(r io.Reader) {
+	br := bufio.NewReaderSize(r, 4096)
+	var line []byte
+	tokens := float64(logBurst)
+	lastRefill := time.Now()
+	suppressed := 0
+	flush := func() {
+		text := string(bytes.TrimSpace(line))
+		line = line[:0]
+		if text == "" {
+			return
+		}
+		l.mu.Lock()
+		l.lastLine = text
+		l.mu.Unlock()
+		now := time.Now()
+		tokens = min(logBurst, tokens+now.Sub(lastRefill).Seconds()*logPerSec)
+		lastRefill = now
+		if tokens < 1 {
+			suppressed++
+			return
+		}
+		tokens--
+		if suppressed > 0 {
+			l.log.Info("stderr", "line", text, "suppressed", suppressed)
+			suppressed = 0
+			return
+		}
+		l.log.Info("stderr", "line", text)
+	}
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			flush()
+			return
+		}
+		if b == '\n' || b == '\r' {
+			flush()
+			continue
+		}
+		if len(line) < maxLogLine {
+			line = append(line, b)
+		}
+	}
+}
