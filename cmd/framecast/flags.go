@@ -6,7 +6,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/framecast/framecast/internal/config"
 )
@@ -18,13 +17,14 @@ type cli struct {
 	version     bool
 }
 
-// newFlagSet defines every flag, with config.Default's values as defaults.
-// Each setting flag is named as config.Set names it.
-func newFlagSet(c *cli, stderr io.Writer) *flag.FlagSet {
-	def := config.Default()
-	cam := def.Cameras[0]
+// newFlagSet defines every flag: the command's own, and one per setting of
+// config's table, which also writes their help.
+func newFlagSet(c *cli, stderr io.Writer) (*flag.FlagSet, *config.Flags) {
 	fs := flag.NewFlagSet("framecast", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.StringVar(&c.configFile, "config", "", "read settings and cameras from this YAML `file`")
+	fs.BoolVar(&c.printConfig, "print-config", false, "print the effective configuration as YAML and exit")
+	fs.BoolVar(&c.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `framecast streams cameras to web browsers as MJPEG.
 
@@ -42,42 +42,15 @@ Camera flags (-source, -size, -fps, ...) apply to the default camera.
 
 Flags:
 `)
-		fs.PrintDefaults()
+		for _, name := range []string{"config", "print-config", "version"} {
+			f := fs.Lookup(name)
+			arg, usage := flag.UnquoteUsage(f)
+			fmt.Fprintf(stderr, "  -%s\n    \t%s\n", strings.TrimSpace(name+" "+arg), usage)
+		}
+		fmt.Fprintln(stderr, "\nSettings:")
+		config.WriteHelp(stderr)
 	}
-	fs.StringVar(&c.configFile, "config", "", "read settings and cameras from this YAML `file`")
-	fs.BoolVar(&c.printConfig, "print-config", false, "print the effective configuration as YAML and exit")
-	fs.BoolVar(&c.version, "version", false, "print the version and exit")
-
-	fs.String("listen", def.Listen, "`address` to serve on (host:port; port 0 picks a free one)")
-	fs.String("tls-cert", "", "serve HTTPS (and HTTP/2) with this PEM certificate `file`; needs -tls-key")
-	fs.String("tls-key", "", "the PEM private key `file` of -tls-cert")
-	fs.String("log-format", def.LogFormat, "log format: text or json")
-	fs.String("log-level", def.LogLevel, "log level: debug, info, warn or error")
-	fs.Duration("snapshot-timeout", time.Duration(def.SnapshotTimeout), "how long a snapshot waits for a picture before answering 503")
-	fs.Duration("write-timeout", time.Duration(def.WriteTimeout), "drop a viewer whose connection took no data for this long")
-	fs.Duration("read-header-timeout", time.Duration(def.ReadHeaderTimeout), "drop a client that takes longer than this to send its request headers")
-	fs.String("max-header-bytes", def.MaxHeaderBytes.String(), "largest request headers accepted (`bytes`, 1KiB to 1MiB)")
-	fs.String("allow-origin", "", "CORS: the `origin` (https://host:port, or * for any) allowed to fetch streams and snapshots and to frame the page")
-	fs.Int("max-viewers", def.MaxViewers, "most stream viewers over all cameras; 0 means no limit")
-	fs.Int("max-viewers-per-camera", def.MaxViewersPerCamera, "most stream viewers of one camera; 0 means no limit")
-	fs.Bool("public-status", false, "leave /api/status and /metrics open to everyone when users or tokens are set")
-
-	fs.String("source", cam.Source, "where frames come from: auto (a Pi camera, else the first V4L2 device, else the test pattern), v4l2 (the first capture device), v4l2:/dev/videoN (or a /dev/v4l/by-id/ path), rpicam, testpattern, file:PATH (a .mjpeg file or a folder of .jpg files), exec:COMMAND (writing MJPEG to stdout), http(s)://URL (an MJPEG stream) or snapshot+http(s)://URL (a JPEG polled at -fps)")
-	fs.String("name", cam.Name, "the camera's `name`, shown on the page, in status and in /cam/NAME/ URLs")
-	fs.String("size", cam.Size.String(), "picture size `WxH`, from 16x16 to 7680x4320")
-	fs.Int("fps", cam.FPS, "frames per second, 1 to 120")
-	fs.Int("quality", cam.Quality, "JPEG quality of encoded frames, 1 to 100")
-	fs.Bool("hflip", false, "mirror the picture left to right (sources that can)")
-	fs.Bool("vflip", false, "flip the picture upside down (sources that can)")
-	fs.Int("rotation", 0, "rotate the picture by 0 or 180 degrees (sources that can: rpicam, v4l2)")
-	fs.Int("camera-index", 0, "which camera of a source kind that reaches several (0 is the first)")
-	fs.String("source-args", "", "extra `arguments` for sources that run a command (rpicam, exec), split like a shell would, as in \"--awb indoor --denoise cdn_off\"")
-	fs.Duration("idle-timeout", time.Duration(cam.IdleTimeout), "stop the camera this long after the last viewer left; 0 keeps it running")
-	fs.Duration("stall-timeout", time.Duration(cam.StallTimeout), "restart a source that sent no frame for this long")
-	fs.String("max-frame-size", cam.MaxFrameSize.String(), "largest JPEG frame accepted from a source (`bytes`, with KiB/MiB suffixes allowed)")
-	fs.String("token", "", "comma-separated read-only `tokens` that open the stream and snapshot with ?token=")
-	fs.Bool("drop-same-frames", false, "do not send a frame identical to the previous one (a static scene costs nothing); it is sent again every 3s")
-	return fs
+	return fs, config.AddFlags(fs)
 }
 
 // loadConfig reads the command line, the environment (environ as
@@ -85,7 +58,7 @@ Flags:
 // configuration. Flags override the environment, which overrides the file.
 func loadConfig(args, environ []string, stderr io.Writer) (*config.Config, *cli, error) {
 	c := &cli{}
-	fs := newFlagSet(c, stderr)
+	fs, flags := newFlagSet(c, stderr)
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
@@ -124,15 +97,8 @@ func loadConfig(args, environ []string, stderr io.Writer) (*config.Config, *cli,
 			return nil, nil, err
 		}
 	}
-	var ferr error
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "config" || f.Name == "print-config" || f.Name == "version" || ferr != nil {
-			return
-		}
-		ferr = cfg.Set(f.Name, f.Value.String(), "-"+f.Name)
-	})
-	if ferr != nil {
-		return nil, nil, ferr
+	if err := flags.Apply(cfg); err != nil {
+		return nil, nil, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
@@ -145,8 +111,8 @@ func loadConfig(args, environ []string, stderr io.Writer) (*config.Config, *cli,
 // no setting is an error: it is most likely a typo.
 func framecastEnv(environ []string) (map[string]string, error) {
 	known := map[string]bool{"config": true}
-	for _, name := range config.Settings() {
-		known[name] = true
+	for _, s := range config.Settings() {
+		known[s.Name] = s.Flag()
 	}
 	env := map[string]string{}
 	for _, kv := range environ {

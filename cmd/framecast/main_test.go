@@ -9,10 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/framecast/framecast/internal/config"
 )
 
 func TestBadFlags(t *testing.T) {
@@ -56,10 +59,32 @@ func TestHelpListsEveryFlag(t *testing.T) {
 	if code := run(context.Background(), []string{"-help"}, &out, &errb, nil); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
+	help := errb.String()
 	for _, f := range []string{"-listen", "-source", "-size", "-fps", "-quality", "-idle-timeout", "-stall-timeout", "(default \":8080\")", "(default 30)"} {
-		if !strings.Contains(errb.String(), f) {
+		if !strings.Contains(help, f) {
 			t.Errorf("help lacks %s", f)
 		}
+	}
+	// -help says what the table says: each setting's value, text, allowed
+	// values and default, in the table's order.
+	at := 0
+	for _, s := range config.Settings() {
+		if !s.Flag() {
+			continue
+		}
+		want := "  -" + strings.TrimSpace(s.Name+" "+s.Arg()) + "\n    \t" + s.Text()
+		if d := s.DefaultText(); d != "" {
+			if _, ok := s.Default.(string); ok {
+				d = strconv.Quote(d)
+			}
+			want += " (default " + d + ")"
+		}
+		i := strings.Index(help[at:], want+"\n")
+		if i < 0 {
+			t.Errorf("help lacks, after what came before in the table,\n%s", want)
+			continue
+		}
+		at += i
 	}
 }
 

@@ -45,7 +45,7 @@ func newSource(c config.Camera, log *slog.Logger) (hub.Source, string, error) {
 	case "rpicam":
 		return newRpicam(c, "", log)
 	case "exec":
-		args, err := execsrc.Split(arg)
+		args, err := config.Split(arg)
 		if err != nil {
 			return nil, "", fmt.Errorf("exec: %w", err)
 		}

@@ -21,7 +21,7 @@ import (
 // there but is no capture device is.
 func newV4L2(c config.Camera, device string, log *slog.Logger) (hub.Source, string, error) {
 	if device != "" && !strings.HasPrefix(device, "/") {
-		return nil, "", fmt.Errorf("v4l2: %q is not a device path: use v4l2 (the first capture device), v4l2:/dev/video0 or v4l2:/dev/v4l/by-id/...", device)
+		return nil, "", fmt.Errorf("v4l2: %q is not a device path: use v4l2 (the first capture device), v4l2:/dev/video0 or v4l2:/dev/v4l/by-id/NAME", device)
 	}
 	hflip, vflip := c.HFlip, c.VFlip
 	switch c.Rotation {

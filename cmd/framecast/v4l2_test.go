@@ -47,7 +47,7 @@ func TestNewSourceV4L2(t *testing.T) {
 		{name: "bare device path", cam: with(func(c *config.Camera) { c.Source = "/dev/video7" }),
 			describe: "v4l2 /dev/video7 640x480@30", device: "/dev/video7"},
 		{name: "not a path", cam: with(func(c *config.Camera) { c.Source = "v4l2:video0" }), err: true,
-			describe: `v4l2: "video0" is not a device path: use v4l2 (the first capture device), v4l2:/dev/video0 or v4l2:/dev/v4l/by-id/...`},
+			describe: `v4l2: "video0" is not a device path: use v4l2 (the first capture device), v4l2:/dev/video0 or v4l2:/dev/v4l/by-id/NAME`},
 		{name: "not a V4L2 device", cam: with(func(c *config.Camera) { c.Source = "v4l2:/dev/null" }), err: true,
 			describe: "v4l2: /dev/null is not a V4L2 device"},
 		{name: "a file", cam: with(func(c *config.Camera) { c.Source = "v4l2:" + notCamera }), err: true,

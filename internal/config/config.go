@@ -130,11 +130,6 @@ type Token struct {
 	Expires time.Time `yaml:"expires,omitempty"`
 }
 
-// Expired reports whether the token no longer works at now.
-func (t Token) Expired(now time.Time) bool {
-	return !t.Expires.IsZero() && !now.Before(t.Expires)
-}
-
 // Limits of the values; the error messages quote them.
 const (
 	MinWidth, MinHeight = 16, 16
@@ -142,36 +137,6 @@ const (
 	MaxFPS              = 120
 	MaxCameras          = 64
 )
-
-// Default returns the configuration framecast runs with when given nothing:
-// one test-pattern camera on :8080.
-func Default() *Config {
-	return &Config{
-		Listen:            ":8080",
-		LogFormat:         "text",
-		LogLevel:          "info",
-		SnapshotTimeout:   Duration(5 * time.Second),
-		WriteTimeout:      Duration(10 * time.Second),
-		ReadHeaderTimeout: Duration(10 * time.Second),
-		MaxHeaderBytes:    16 << 10,
-		Cameras:           []Camera{DefaultCamera()},
-	}
-}
-
-// DefaultCamera returns the settings a camera has unless the file or flags
-// say otherwise.
-func DefaultCamera() Camera {
-	return Camera{
-		Name:         "camera",
-		Source:       "auto",
-		Size:         Size{640, 480},
-		FPS:          30,
-		Quality:      80,
-		IdleTimeout:  Duration(10 * time.Second),
-		StallTimeout: Duration(5 * time.Second),
-		MaxFrameSize: 16 << 20,
-	}
-}
 
 // DefaultIndex returns the index of the camera served at /stream: the one
 // marked default, or else the first. It is -1 when there are no cameras.

@@ -318,14 +318,7 @@ func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string, depth int) {
 		w.fail(n, path, "%s where a mapping of %s belongs", kindName(n), what)
 		return
 	}
-	fields := map[string]reflect.Type{}
-	var names []string
-	for i := range t.NumField() {
-		if key := yamlKey(t.Field(i)); key != "" {
-			fields[key] = t.Field(i).Type
-			names = append(names, key)
-		}
-	}
+	fields, names := keysOf(t)
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -350,6 +343,35 @@ func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string, depth int) {
 		w.origins[p] = origin{file: w.file, line: k.Line}
 		w.walk(v, ft, p, depth)
 	}
+}
+
+// keysOf returns the keys of struct type t and the type of each: for
+// Config and Camera those of the table, in its order, else the struct's.
+func keysOf(t reflect.Type) (map[string]reflect.Type, []string) {
+	fields := map[string]reflect.Type{}
+	var names []string
+	byTag := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		if key := yamlKey(t.Field(i)); key != "" {
+			byTag[key] = t.Field(i).Type
+			names = append(names, key)
+		}
+	}
+	camera := t == reflect.TypeFor[Camera]()
+	if t != reflect.TypeFor[Config]() && !camera {
+		return byTag, names
+	}
+	names = names[:0]
+	for i := range table {
+		s := &table[i]
+		key, _, _ := strings.Cut(s.Key, ".") // tls.cert is under tls
+		if s.Camera != camera || fields[key] != nil {
+			continue
+		}
+		fields[key] = byTag[key]
+		names = append(names, key)
+	}
+	return fields, names
 }
 
 // nearest returns the name closest to s if it is within two edits (a typo),

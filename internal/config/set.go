@@ -1,73 +1,13 @@
 package config
 
 import (
+	"flag"
 	"fmt"
-	"sort"
+	"io"
+	"reflect"
 	"strconv"
 	"strings"
-
-	"github.com/framecast/framecast/internal/source/execsrc"
 )
-
-// A setting is one value a flag or environment variable may override. Camera
-// settings apply to the default camera.
-type setting struct {
-	path   string // the value's path in the file; camera settings lack "cameras[i]."
-	camera bool
-	set    func(c *Config, cam *Camera, v string) error
-}
-
-var settings = map[string]setting{
-	"listen":                 {"listen", false, func(c *Config, _ *Camera, v string) error { c.Listen = v; return nil }},
-	"log-format":             {"log_format", false, func(c *Config, _ *Camera, v string) error { c.LogFormat = v; return nil }},
-	"log-level":              {"log_level", false, func(c *Config, _ *Camera, v string) error { c.LogLevel = v; return nil }},
-	"snapshot-timeout":       {"snapshot_timeout", false, func(c *Config, _ *Camera, v string) error { return c.SnapshotTimeout.Set(v) }},
-	"write-timeout":          {"write_timeout", false, func(c *Config, _ *Camera, v string) error { return c.WriteTimeout.Set(v) }},
-	"read-header-timeout":    {"read_header_timeout", false, func(c *Config, _ *Camera, v string) error { return c.ReadHeaderTimeout.Set(v) }},
-	"max-header-bytes":       {"max_header_bytes", false, func(c *Config, _ *Camera, v string) error { return c.MaxHeaderBytes.Set(v) }},
-	"tls-cert":               {"tls.cert", false, func(c *Config, _ *Camera, v string) error { c.TLS.Cert = v; return nil }},
-	"tls-key":                {"tls.key", false, func(c *Config, _ *Camera, v string) error { c.TLS.Key = v; return nil }},
-	"allow-origin":           {"allow_origin", false, func(c *Config, _ *Camera, v string) error { c.AllowOrigin = v; return nil }},
-	"max-viewers":            {"max_viewers", false, func(c *Config, _ *Camera, v string) error { return setInt(&c.MaxViewers, v) }},
-	"max-viewers-per-camera": {"max_viewers_per_camera", false, func(c *Config, _ *Camera, v string) error { return setInt(&c.MaxViewersPerCamera, v) }},
-	"public-status":          {"public_status", false, func(c *Config, _ *Camera, v string) error { return setBool(&c.PublicStatus, v) }},
-
-	"name":           {"name", true, func(_ *Config, cam *Camera, v string) error { cam.Name = v; return nil }},
-	"source":         {"source", true, func(_ *Config, cam *Camera, v string) error { cam.Source = v; return nil }},
-	"size":           {"size", true, func(_ *Config, cam *Camera, v string) error { return cam.Size.Set(v) }},
-	"fps":            {"fps", true, func(_ *Config, cam *Camera, v string) error { return setInt(&cam.FPS, v) }},
-	"quality":        {"quality", true, func(_ *Config, cam *Camera, v string) error { return setInt(&cam.Quality, v) }},
-	"hflip":          {"hflip", true, func(_ *Config, cam *Camera, v string) error { return setBool(&cam.HFlip, v) }},
-	"vflip":          {"vflip", true, func(_ *Config, cam *Camera, v string) error { return setBool(&cam.VFlip, v) }},
-	"rotation":       {"rotation", true, func(_ *Config, cam *Camera, v string) error { return setInt(&cam.Rotation, v) }},
-	"camera-index":   {"index", true, func(_ *Config, cam *Camera, v string) error { return setInt(&cam.Index, v) }},
-	"source-args":    {"source_args", true, func(_ *Config, cam *Camera, v string) error { return setArgs(&cam.SourceArgs, v) }},
-	"idle-timeout":   {"idle_timeout", true, func(_ *Config, cam *Camera, v string) error { return cam.IdleTimeout.Set(v) }},
-	"stall-timeout":  {"stall_timeout", true, func(_ *Config, cam *Camera, v string) error { return cam.StallTimeout.Set(v) }},
-	"max-frame-size": {"max_frame_size", true, func(_ *Config, cam *Camera, v string) error { return cam.MaxFrameSize.Set(v) }},
-	"drop-same-frames": {"drop_same_frames", true, func(_ *Config, cam *Camera, v string) error {
-		return setBool(&cam.DropSameFrames, v)
-	}},
-	"token": {"tokens", true, func(_ *Config, cam *Camera, v string) error {
-		cam.Tokens = nil
-		for _, s := range splitList(v) {
-			cam.Tokens = append(cam.Tokens, Token{Secret: s})
-		}
-		return nil
-	}},
-}
-
-// Settings lists the names Set accepts, sorted: each is a flag name and,
-// as FRAMECAST_ plus the name in upper case with '_' for '-', an
-// environment variable.
-func Settings() []string {
-	names := make([]string, 0, len(settings))
-	for k := range settings {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
-}
 
 // EnvName is the environment variable of a setting: FRAMECAST_MAX_FRAME_SIZE
 // for max-frame-size.
@@ -80,65 +20,131 @@ func EnvName(name string) string {
 // Validate. Camera settings apply to the default camera. The token setting
 // is a comma-separated list.
 func (c *Config) Set(name, value, label string) error {
-	s, ok := settings[name]
-	if !ok {
+	s := lookup(name)
+	if s == nil {
 		return &Error{Field: label, Msg: fmt.Sprintf("%q is not a setting", name)}
 	}
+	return c.assign(s, label, func(p any) error { return parse(p, value) })
+}
+
+// assign sets setting s of c with set, given a pointer to its field, and
+// remembers label as where the value came from.
+func (c *Config) assign(s *Setting, label string, set func(p any) error) error {
 	if c.origins == nil {
 		c.origins = map[string]origin{}
 	}
-	path := s.path
-	var cam *Camera
-	if s.camera {
+	path := s.Key
+	cam := &Camera{}
+	if s.Camera {
 		if len(c.Cameras) == 0 {
 			c.Cameras = []Camera{DefaultCamera()}
 		}
 		i := c.DefaultIndex()
 		cam = &c.Cameras[i]
-		path = fmt.Sprintf("cameras[%d].%s", i, s.path)
+		path = fmt.Sprintf("cameras[%d].%s", i, s.Key)
 	}
-	if err := s.set(c, cam, value); err != nil {
+	if err := set(s.field(c, cam)); err != nil {
 		return &Error{Field: label, Msg: err.Error()}
 	}
 	c.origins[path] = origin{label: label}
 	return nil
 }
 
-func setInt(p *int, v string) error {
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil {
-		return fmt.Errorf("%q is not a whole number", v)
-	}
-	*p = n
-	return nil
+// Flags are the flags of the settings on one flag.FlagSet (see AddFlags).
+type Flags struct {
+	fs *flag.FlagSet
+	// values holds what the flags were given, parsed into their fields.
+	values Config
+	cam    Camera
 }
 
-func setBool(p *bool, v string) error {
-	b, err := strconv.ParseBool(strings.TrimSpace(v))
-	if err != nil {
-		return fmt.Errorf("%q is not true or false", v)
-	}
-	*p = b
-	return nil
-}
-
-// setArgs splits a command line's arguments the way a shell would.
-func setArgs(p *[]string, v string) error {
-	args, err := execsrc.Split(v)
-	if err != nil {
-		return err
-	}
-	*p = args
-	return nil
-}
-
-// splitList splits a comma-separated list, dropping empty items.
-func splitList(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
+// AddFlags defines on fs a flag for every setting that has one, and returns
+// them, to be applied with Apply once fs has parsed the command line.
+func AddFlags(fs *flag.FlagSet) *Flags {
+	f := &Flags{fs: fs, values: *Default(), cam: DefaultCamera()}
+	for i := range table {
+		if s := &table[i]; s.Flag() {
+			fs.Var(&flagValue{s, f}, s.Name, s.Help)
 		}
 	}
-	return out
+	return f
+}
+
+// Apply sets on c the settings whose flags were given, each named in
+// errors by its flag.
+func (f *Flags) Apply(c *Config) error {
+	var err error
+	f.fs.Visit(func(fl *flag.Flag) {
+		v, ok := fl.Value.(*flagValue)
+		if !ok || err != nil {
+			return
+		}
+		err = c.assign(v.s, "-"+fl.Name, func(p any) error {
+			// The value was parsed once, by the flag: copy it.
+			reflect.ValueOf(p).Elem().Set(reflect.ValueOf(v.field()).Elem())
+			return nil
+		})
+	})
+	return err
+}
+
+// flagValue is the flag.Value of one setting.
+type flagValue struct {
+	s *Setting
+	f *Flags
+}
+
+func (v *flagValue) field() any { return v.s.field(&v.f.values, &v.f.cam) }
+
+func (v *flagValue) String() string {
+	if v == nil || v.s == nil {
+		return ""
+	}
+	return format(v.field())
+}
+
+func (v *flagValue) Set(s string) error { return parse(v.field(), s) }
+
+func (v *flagValue) IsBoolFlag() bool {
+	_, ok := v.field().(*bool)
+	return ok
+}
+
+// WriteHelp writes the -help lines of the settings' flags, as
+// flag.PrintDefaults would, in the order of the table: the top-level
+// settings, then the camera settings under their heading.
+func WriteHelp(w io.Writer) {
+	camera := false
+	for i := range table {
+		s := &table[i]
+		if !s.Flag() {
+			continue
+		}
+		if s.Camera && !camera {
+			camera = true
+			fmt.Fprintf(w, "\nCamera settings (of the default camera; in the file, of each camera):\n")
+		}
+		fmt.Fprintf(w, "  -%s", s.Name)
+		if arg := s.Arg(); arg != "" {
+			fmt.Fprintf(w, " %s", arg)
+		}
+		fmt.Fprintf(w, "\n    \t%s", s.Text())
+		if d := s.DefaultText(); d != "" {
+			if _, ok := s.Default.(string); ok {
+				d = strconv.Quote(d)
+			}
+			fmt.Fprintf(w, " (default %s)", d)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// Text is Help without backquotes, followed by the values allowed: "frames
+// per second (1 to 120)".
+func (s *Setting) Text() string {
+	text := strings.ReplaceAll(s.Help, "`", "")
+	if a := s.Allowed(); a != "" {
+		text += " (" + a + ")"
+	}
+	return text
 }

@@ -24,39 +24,15 @@ func (c *Config) Validate() error {
 	bad := func(path, format string, args ...any) {
 		errs = append(errs, c.Errorf(path, format, args...))
 	}
-	if err := checkListen(c.Listen); err != nil {
-		bad("listen", "%v", err)
-	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		bad("log_format", "%q is not text or json", c.LogFormat)
-	}
-	if _, err := ParseLevel(c.LogLevel); err != nil {
-		bad("log_level", "%v", err)
-	}
-	for _, d := range []struct {
-		path string
-		v    Duration
-	}{{"snapshot_timeout", c.SnapshotTimeout}, {"write_timeout", c.WriteTimeout}, {"read_header_timeout", c.ReadHeaderTimeout}} {
-		if d.v <= 0 {
-			bad(d.path, "%v must be positive, as in 10s", d.v)
+	for i := range table {
+		if st := &table[i]; !st.Camera && st.rule != nil {
+			if err := st.rule.check(st.top(c)); err != nil {
+				bad(st.Key, "%v", err)
+			}
 		}
-	}
-	if c.MaxHeaderBytes < 1<<10 || c.MaxHeaderBytes > 1<<20 {
-		bad("max_header_bytes", "%v is out of range: use 1KiB to 1MiB", c.MaxHeaderBytes)
-	}
-	if c.MaxViewers < 0 {
-		bad("max_viewers", "%d must not be negative: use 0 for no limit", c.MaxViewers)
-	}
-	if c.MaxViewersPerCamera < 0 {
-		bad("max_viewers_per_camera", "%d must not be negative: use 0 for no limit", c.MaxViewersPerCamera)
 	}
 	c.validateTLS(bad)
 	c.validateUsers(bad)
-	if c.AllowOrigin != "" {
-		if err := checkOrigin(c.AllowOrigin); err != nil {
-			bad("allow_origin", "%v", err)
-		}
-	}
 	switch {
 	case len(c.Cameras) == 0:
 		bad("cameras", "no cameras: list at least one")
@@ -69,9 +45,11 @@ func (c *Config) Validate() error {
 	for i := range c.Cameras {
 		cam := &c.Cameras[i]
 		at := func(field string) string { return fmt.Sprintf("cameras[%d].%s", i, field) }
-		if !ValidName(cam.Name) {
-			bad(at("name"), "%q: use 1 to 64 letters, digits, '-', '_' or '.'", cam.Name)
-		} else if j, dup := names[cam.Name]; dup {
+		cam.validate(at, bad)
+		switch j, dup := names[cam.Name]; {
+		case !ValidName(cam.Name):
+			// The table's rule has said so.
+		case dup:
 			first := fmt.Sprintf("cameras[%d].name", j)
 			if c.origins[first].label != "" {
 				// A flag renamed the earlier camera: blame the flag.
@@ -79,7 +57,7 @@ func (c *Config) Validate() error {
 			} else {
 				bad(at("name"), "%q is already the name of cameras[%d]%s: names must be unique", cam.Name, j, c.onLine(first))
 			}
-		} else {
+		default:
 			names[cam.Name] = i
 		}
 		if cam.Default {
@@ -89,7 +67,7 @@ func (c *Config) Validate() error {
 				def = i
 			}
 		}
-		cam.validate(at, bad, tokens)
+		cam.validateTokens(at, bad, tokens)
 	}
 	return errors.Join(errs...)
 }
@@ -102,40 +80,20 @@ func (c *Config) onLine(path string) string {
 	return ""
 }
 
-func (cam *Camera) validate(at func(string) string, bad func(string, string, ...any), tokens map[string]string) {
-	if strings.TrimSpace(cam.Source) == "" {
-		bad(at("source"), "empty: name a source, as in testpattern or file:/path/to/video.mjpeg")
-	}
-	if z := cam.Size; z.Width < MinWidth || z.Height < MinHeight || z.Width > MaxWidth || z.Height > MaxHeight {
-		bad(at("size"), "%v is out of range: use %dx%d to %dx%d", cam.Size, MinWidth, MinHeight, MaxWidth, MaxHeight)
-	}
-	if cam.FPS < 1 || cam.FPS > MaxFPS {
-		bad(at("fps"), "%d is out of range: use 1 to %d", cam.FPS, MaxFPS)
-	}
-	if cam.Quality < 1 || cam.Quality > 100 {
-		bad(at("quality"), "%d is out of range: use 1 to 100", cam.Quality)
-	}
-	// Cameras turn by flipping both ways; none can turn a quarter turn.
-	if cam.Rotation != 0 && cam.Rotation != 180 {
-		bad(at("rotation"), "%d is not 0 or 180 (cameras rotate by flipping; a quarter turn is not supported)", cam.Rotation)
-	}
-	if cam.Index < 0 || cam.Index > 63 {
-		bad(at("index"), "%d is out of range: use 0 to 63", cam.Index)
-	}
-	if cam.IdleTimeout < 0 {
-		bad(at("idle_timeout"), "%v must not be negative: use 0 to keep the camera running, or a duration such as 10s", cam.IdleTimeout)
-	}
-	if cam.StallTimeout <= 0 {
-		bad(at("stall_timeout"), "%v must be positive, as in 5s", cam.StallTimeout)
-	}
-	if cam.MaxFrameSize < 1<<10 || cam.MaxFrameSize > 1<<30 {
-		bad(at("max_frame_size"), "%v is out of range: use 1KiB to 1GiB", cam.MaxFrameSize)
-	}
-	for name := range cam.Controls {
-		if name == "" {
-			bad(at("controls"), "a control has no name")
+// validate checks the camera's values against the table's rules.
+func (cam *Camera) validate(at func(string) string, bad func(string, string, ...any)) {
+	for i := range table {
+		if st := &table[i]; st.Camera && st.rule != nil {
+			if err := st.rule.check(st.cam(cam)); err != nil {
+				bad(at(st.Key), "%v", err)
+			}
 		}
 	}
+}
+
+// validateTokens checks the camera's tokens, and that none is another's;
+// tokens maps each secret to the path of its first use.
+func (cam *Camera) validateTokens(at func(string) string, bad func(string, string, ...any), tokens map[string]string) {
 	for j, t := range cam.Tokens {
 		p := fmt.Sprintf("%s[%d]", at("tokens"), j)
 		if err := checkToken(t.Secret); err != nil {

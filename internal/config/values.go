@@ -126,7 +126,7 @@ func (t *Token) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("%s where a token belongs: write the secret, or secret: and expires:", kindName(n))
+		return fmt.Errorf("%s where a token belongs: write the secret, or a mapping of secret and expires", kindName(n))
 	}
 	*t = Token{}
 	seen := map[string]bool{}

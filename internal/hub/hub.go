@@ -30,6 +30,9 @@ var ErrClosed = errors.New("hub: closed")
 // errStalled is the cause given to a source that sent no frame in time.
 var errStalled = errors.New("stalled")
 
+// DefaultStallTimeout is the StallTimeout of a Config that sets none.
+const DefaultStallTimeout = 5 * time.Second
+
 // Config configures a Hub. Only Source is required.
 type Config struct {
 	// Name names the camera in logs and status.
@@ -42,8 +45,8 @@ type Config struct {
 	// left. Zero keeps it running always, from New on.
 	IdleTimeout time.Duration
 	// StallTimeout is how long a running source may go without a frame before
-	// it is restarted (the first frame gets twice as long). Zero means 5s;
-	// negative disables the check.
+	// it is restarted (the first frame gets twice as long). Zero means
+	// DefaultStallTimeout; negative disables the check.
 	StallTimeout time.Duration
 	// MinBackoff and MaxBackoff bound the wait between restarts after a
 	// failure; the wait doubles with every failure in a row. Zero means 250ms
@@ -119,7 +122,7 @@ type Hub struct {
 // New returns a hub for cfg. With a zero IdleTimeout the source starts now.
 func New(cfg Config) *Hub {
 	if cfg.StallTimeout == 0 {
-		cfg.StallTimeout = 5 * time.Second
+		cfg.StallTimeout = DefaultStallTimeout
 	}
 	if cfg.MinBackoff <= 0 {
 		cfg.MinBackoff = 250 * time.Millisecond

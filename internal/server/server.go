@@ -15,6 +15,14 @@ import (
 	"github.com/framecast/framecast/internal/web"
 )
 
+// The defaults of Server's timeouts.
+const (
+	// DefaultSnapshotTimeout is how long a snapshot waits for a picture.
+	DefaultSnapshotTimeout = 5 * time.Second
+	// DefaultWriteTimeout drops a viewer whose socket took no data this long.
+	DefaultWriteTimeout = 10 * time.Second
+)
+
 // Server routes HTTP requests to the cameras' hubs. Its zero value is not
 // usable: set Cameras, then call Handler.
 type Server struct {
@@ -22,10 +30,11 @@ type Server struct {
 	// paths (/stream, /snapshot, /video_feed) and names must be unique.
 	Cameras []*hub.Hub
 	// SnapshotTimeout bounds how long a snapshot waits for a frame from an
-	// idle or failing camera before answering 503. Zero means 5s.
+	// idle or failing camera before answering 503. Zero means
+	// DefaultSnapshotTimeout.
 	SnapshotTimeout time.Duration
 	// WriteTimeout drops a stream viewer whose socket took no data for this
-	// long. Zero means 10s.
+	// long. Zero means DefaultWriteTimeout.
 	WriteTimeout time.Duration
 	// Logger receives request errors; nil means slog.Default().
 	Logger *slog.Logger
@@ -60,10 +69,10 @@ type Server struct {
 // Handler returns the HTTP handler serving every route.
 func (s *Server) Handler() http.Handler {
 	if s.SnapshotTimeout <= 0 {
-		s.SnapshotTimeout = 5 * time.Second
+		s.SnapshotTimeout = DefaultSnapshotTimeout
 	}
 	if s.WriteTimeout <= 0 {
-		s.WriteTimeout = 10 * time.Second
+		s.WriteTimeout = DefaultWriteTimeout
 	}
 	if s.Logger == nil {
 		s.Logger = slog.Default()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/framecast/framecast/internal/config"
 	"github.com/framecast/framecast/internal/fake"
 	"github.com/framecast/framecast/internal/hub"
 	"github.com/framecast/framecast/internal/server"
@@ -33,7 +34,7 @@ func serveSource(t *testing.T, src hub.Source) (*hub.Hub, *httptest.Server, *syn
 
 func TestFFmpegThroughHub(t *testing.T) {
 	ff := fake.Tool(t, "ffmpeg")
-	cmd, err := execsrc.Split(ff + ` -hide_banner -loglevel error -re -f lavfi -i "testsrc2=size=320x240:rate=30" -f mjpeg -`)
+	cmd, err := config.Split(ff + ` -hide_banner -loglevel error -re -f lavfi -i "testsrc2=size=320x240:rate=30" -f mjpeg -`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,11 @@
-package execsrc
+package config
 
 import (
 	"errors"
 	"strings"
 )
 
-// Split splits a command line into arguments the way a POSIX shell would,
+// Split splits a command line (source_args, exec:COMMAND) into arguments the way a POSIX shell would,
 // without running one: words are separated by blanks; 'single quotes' keep
 // everything literally; "double quotes" keep blanks and allow \" \\ \$ \`
 // escapes; a backslash outside quotes keeps the next character. Nothing is
