@@ -3,12 +3,14 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/internal/source/testpattern"
 )
 
 // box is an element's rectangle in CSS pixels.
@@ -119,28 +121,7 @@ func TestLayout(t *testing.T) {
 				hubs = append(hubs, camera(t, n, pattern(n)))
 			}
 			s := serve(t, hubs...)
-			mobile := sz.w < 800
-			setup := []chromedp.Action[chromedp.Void]{
-				chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-					_, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
-						Width: sz.w, Height: sz.h, DeviceScaleFactor: 1, Mobile: mobile,
-					})
-					if err != nil {
-						return err
-					}
-					_, err = chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-						Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
-					})
-					if err != nil || c.lang == "" {
-						return err
-					}
-					_, err = chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{
-						UserAgent: "Mozilla/5.0 framecast-test", AcceptLanguage: c.lang,
-					})
-					return err
-				}),
-			}
-			tb := open(t, s.url(), setup...)
+			tb := open(t, s.url(), device(sz.w, sz.h, scheme, c.lang))
 			if cams == 1 {
 				tb.wait("the live state", `document.getElementById("stage").dataset.state === "live" && document.getElementById("f-viewers").textContent === "1"`)
 			} else {
@@ -225,5 +206,100 @@ func checkPicture(t *testing.T, l layout) {
 		if p.overlaps(b) {
 			t.Errorf("the picture %v overlaps %v", p, b)
 		}
+	}
+}
+
+// device is a setup action for open: a viewport of w×h CSS pixels (a
+// phone's when narrow), a colour scheme, and an Accept-Language ("" leaves
+// the browser's own).
+func device(w, h int64, scheme, lang string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+			Width: w, Height: h, DeviceScaleFactor: 1, Mobile: w < 800,
+		})
+		if err != nil {
+			return err
+		}
+		_, err = chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		})
+		if err != nil || lang == "" {
+			return err
+		}
+		_, err = chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{
+			UserAgent: "Mozilla/5.0 framecast-test", AcceptLanguage: lang,
+		})
+		return err
+	})
+}
+
+// tilePicture is one tile and the picture it draws, in CSS pixels.
+type tilePicture struct {
+	Tile, Drawn        box
+	NaturalW, NaturalH float64
+}
+
+// measureTilesJS returns each tile's box and the box of the picture drawn
+// in it: the <img> box narrowed as its object-fit narrows the picture.
+const measureTilesJS = `[...document.querySelectorAll(".tile")].map(t => {
+  const box = (r, name) => ({Name: name, Left: r.left, Top: r.top, Right: r.right, Bottom: r.bottom});
+  const name = t.querySelector(".tile-name").textContent;
+  const img = t.querySelector("img"), r = img.getBoundingClientRect();
+  const nw = img.naturalWidth, nh = img.naturalHeight;
+  let w = r.width, h = r.height;
+  const fit = getComputedStyle(img).objectFit;
+  if ((fit === "contain" || fit === "scale-down") && nw && nh) {
+    const s = Math.min(r.width / nw, r.height / nh, fit === "scale-down" ? 1 : Infinity);
+    w = nw * s; h = nh * s;
+  } else if (fit === "none") { w = nw; h = nh; }
+  const x = r.left + (r.width - w) / 2, y = r.top + (r.height - h) / 2;
+  return {Tile: box(t.getBoundingClientRect(), name), Drawn: box({left: x, top: y, right: x + w, bottom: y + h}, name + " picture"),
+    NaturalW: nw, NaturalH: nh};
+})`
+
+// TestMixedGrid shows landscape cameras and a portrait one together: every
+// tile lies inside the window, none overlaps another, and every picture is
+// drawn whole at its own shape, at desktop and phone sizes.
+func TestMixedGrid(t *testing.T) {
+	sizes := []struct {
+		name string
+		w, h int64
+	}{{"1280x800", 1280, 800}, {"1920x1080", 1920, 1080}, {"phone", 360, 740}}
+	for _, sz := range sizes {
+		t.Run(sz.name, func(t *testing.T) {
+			var hubs []*hub.Hub
+			for _, c := range []struct {
+				name string
+				w, h int
+			}{{"front-door", 320, 240}, {"hallway", 240, 320}, {"garage", 320, 240}, {"garden", 320, 240}} {
+				hubs = append(hubs, camera(t, c.name, &testpattern.Source{Width: c.w, Height: c.h, FPS: 10, Name: c.name}))
+			}
+			s := serve(t, hubs...)
+			tb := open(t, s.url(), device(sz.w, sz.h, "light", ""))
+			tb.wait("four live tiles", `(t => t.length === 4 && t.every(e => e.dataset.state === "live" && e.querySelector("img").naturalWidth > 0))([...document.querySelectorAll(".tile")])`)
+			tb.screenshot("mixed-grid-" + sz.name)
+			tiles := eval[[]tilePicture](tb, measureTilesJS)
+			w, h := float64(sz.w), float64(sz.h)
+			for i, tp := range tiles {
+				if !tp.Tile.inside(w, h) {
+					t.Errorf("tile %v is not inside the %vx%v window", tp.Tile, w, h)
+				}
+				if !tp.Drawn.inside(w, h) {
+					t.Errorf("picture %v is not inside the %vx%v window", tp.Drawn, w, h)
+				}
+				dw, dh := tp.Drawn.Right-tp.Drawn.Left, tp.Drawn.Bottom-tp.Drawn.Top
+				if want := tp.NaturalW / tp.NaturalH; dw < 1 || dh < 1 || math.Abs(dw/dh-want) > 0.02*want {
+					t.Errorf("picture %v is drawn %.0fx%.0f, not at its %vx%v shape", tp.Drawn, dw, dh, tp.NaturalW, tp.NaturalH)
+				}
+				for _, o := range tiles[i+1:] {
+					if tp.Tile.overlaps(o.Tile) {
+						t.Errorf("tile %v overlaps %v", tp.Tile, o.Tile)
+					}
+				}
+			}
+			if sh := eval[float64](tb, `document.documentElement.scrollHeight`); sh > h {
+				t.Errorf("the page scrolls: %v px tall in a %v px window", sh, h)
+			}
+		})
 	}
 }

@@ -375,17 +375,20 @@
   }
 
   // layoutTiles picks the number of columns that makes the tiles largest
-  // while all of them fit the window; on a narrow window the tiles keep a
-  // readable width and the grid scrolls instead.
+  // while all of them fit the window. Every tile is 4:3 plus its line of
+  // text, whatever its camera's shape. Only tiles that would be narrower
+  // than about 130 px take the full column and let the grid scroll.
   function layoutTiles() {
     const n = app.tiles.size;
     if (!n || el.grid.hidden) return;
     const W = el.tiles.clientWidth - 4;
     const H = el.grid.clientHeight - 8;
     const gap = parseFloat(getComputedStyle(el.tiles).columnGap) || 0;
-    const first = el.tiles.querySelector(".tile-info");
-    const info = first ? first.offsetHeight + 2 : 48;
-    const minW = Math.min(W, 18 * parseFloat(getComputedStyle(document.documentElement).fontSize));
+    // The tallest line of text, as a row is as tall as its tallest tile.
+    let info = 0;
+    for (const e of el.tiles.querySelectorAll(".tile-info")) info = Math.max(info, e.offsetHeight + 2);
+    info = info || 48;
+    const minW = Math.min(W, 9 * parseFloat(getComputedStyle(document.documentElement).fontSize));
     let best = { cols: 1, w: W };
     let bestFit = -1;
     for (let cols = 1; cols <= n; cols++) {
