@@ -193,28 +193,6 @@ func TestPartClosedAtOnce(t *testing.T) {
 	}
 }
 
-func TestFPSCap(t *testing.T) {
-	ts := serve(t, patternHub(t, 64, 48, time.Second))
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	resp, r := openStream(t, ctx, ts.URL+"/stream?fps=5")
-	defer resp.Body.Close()
-	var last float64
-	for i := range 6 {
-		p, err := r.NextPart()
-		if err != nil {
-			t.Fatal(err)
-		}
-		at, _ := strconv.ParseFloat(p.Header.Get("X-Timestamp"), 64)
-		// Frames carry their capture times: a 5 fps cap leaves about 200ms
-		// between them (less a quarter interval of slack).
-		if i > 0 && at-last < 0.15 {
-			t.Fatalf("frames %.6f and %.6f are closer than a 5 fps cap allows", last, at)
-		}
-		last = at
-	}
-}
-
 func TestSnapshot(t *testing.T) {
 	ts := serve(t, patternHub(t, 160, 120, time.Second))
 	for _, path := range []string{"/snapshot", "/snapshot.jpg", "/?action=snapshot", "/cam/cam/snapshot"} {

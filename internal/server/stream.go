@@ -141,14 +141,13 @@ func (s *Server) viewerLeft(h *hub.Hub, v *hub.Viewer, release func()) {
 // sendFrames is a viewer's loop: wait for a newer frame, write it, repeat.
 // With adv the part headers went out in advance, with the previous trailer.
 func (s *Server) sendFrames(ctx context.Context, h *hub.Hub, v *hub.Viewer, pw partWriter, fps float64, adv bool, trailLen int) {
-	var interval, due time.Duration // the ?fps= cap, on the frames' own clock
+	var limit fpsCap
 	if fps > 0 {
-		interval = time.Duration(float64(time.Second) / fps)
+		limit.interval = time.Duration(float64(time.Second) / fps)
 	}
 	dropSame := h.DropSameFrames()
 	var (
 		seq      uint64
-		epoch    time.Time
 		lastHash uint64
 		lastLen  int
 		lastSent time.Time
@@ -169,17 +168,8 @@ func (s *Server) sendFrames(ctx context.Context, h *hub.Hub, v *hub.Viewer, pw p
 			return
 		}
 		seq = f.Seq
-		if interval > 0 {
-			if epoch.IsZero() {
-				epoch = f.Time
-			}
-			at := f.Time.Sub(epoch)
-			// A frame a little early still counts, or a 30 fps camera capped
-			// at 15 would send every third frame instead of every second.
-			if at+interval/4 < due {
-				continue
-			}
-			due = max(due+interval, at)
+		if !limit.take(f.Time) {
+			continue
 		}
 		if dropSame {
 			if f.Hash == lastHash && len(f.Data) == lastLen && f.Time.Sub(lastSent) < SameFrameRefresh {
@@ -198,6 +188,37 @@ func (s *Server) sendFrames(ctx context.Context, h *hub.Hub, v *hub.Viewer, pw p
 		v.Frames.Add(1)
 		v.Bytes.Add(int64(len(hdr) + len(f.Data) + trailLen))
 	}
+}
+
+// fpsCap paces a viewer's frames for ?fps=, on the frames' own capture
+// clock, so that no two frames go out closer than interval (but for a
+// camera's jitter).
+type fpsCap struct {
+	interval time.Duration // zero: no cap
+	due      time.Time     // when the next frame is due; zero: at once
+	prev     time.Time     // the last frame offered, sent or not
+}
+
+// take reports whether a frame captured at t goes out.
+func (c *fpsCap) take(t time.Time) bool {
+	if c.interval <= 0 {
+		return true
+	}
+	// A frame a little early is taken when it is nearer the due time than
+	// the next one is likely to be, or a jittery 30 fps camera capped at 15
+	// would send every third frame instead of every second.
+	slack := min(t.Sub(c.prev)/2, c.interval/4)
+	c.prev = t
+	if !c.due.IsZero() && t.Add(slack).Before(c.due) {
+		return false
+	}
+	// From the later of the due time and the frame: after a late frame the
+	// next waits a whole interval.
+	if t.After(c.due) {
+		c.due = t
+	}
+	c.due = c.due.Add(c.interval)
+	return true
 }
 
 func round1(x float64) float64 { return float64(int64(x*10+0.5)) / 10 }

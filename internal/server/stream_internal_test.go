@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/framecast/framecast/internal/fake"
 	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
 // socketPair returns the two ends of a loopback TCP connection.
@@ -211,5 +213,81 @@ func (f *flushRecorder) Flush() {
 	select {
 	case f.wrote <- struct{}{}:
 	default:
+	}
+}
+
+// scripted is a source that emits frame at the given offsets from its
+// start, then holds.
+func scripted(frame []byte, at []time.Duration) hub.Source {
+	return hub.SourceFunc(func(ctx context.Context, emit func(mjpeg.Frame)) error {
+		start := time.Now()
+		for _, d := range at {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(time.Until(start.Add(d))):
+			}
+			emit(mjpeg.Frame{Data: frame, Time: time.Now()})
+		}
+		<-ctx.Done()
+		return nil
+	})
+}
+
+// every returns the offsets of a camera sending a frame every period for
+// 2s, with a pause of stall after the frame at pauseAt.
+func every(period, pauseAt, stall time.Duration) []time.Duration {
+	var at []time.Duration
+	shift := time.Duration(0)
+	for d := time.Duration(0); d+shift < 2*time.Second; d += period {
+		at = append(at, d+shift)
+		if stall > 0 && d == pauseAt {
+			shift = stall
+		}
+	}
+	return at
+}
+
+// TestFPSCap runs the ?fps= cap on fake time against cameras of several
+// rates, one of them late once: no two frames go out closer than the
+// interval, and as many go out as that allows.
+func TestFPSCap(t *testing.T) {
+	frame := fake.JPEG(16, 16, 1)
+	ms := time.Millisecond
+	for _, tt := range []struct {
+		name string
+		at   []time.Duration
+		fps  float64
+		want int // frames sent in 2s
+	}{
+		{"30 fps camera capped at 15", every(time.Second/30, 0, 0), 15, 30},
+		{"25 fps camera capped at 5", every(40*ms, 0, 0), 5, 10},
+		// The next frame after the late one waits a whole interval
+		// (frames at 0, 200, 400, 650, 850, …; not 650 then 800).
+		{"50 fps camera late once, capped at 5", every(20*ms, 400*ms, 250*ms), 5, 10},
+		{"7 fps camera capped at 5", every(time.Second/7, 0, 0), 5, 7},
+		{"camera slower than the cap", every(300*ms, 0, 0), 5, 7},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := hub.New(hub.Config{Name: "cam", Source: scripted(frame, tt.at), Logger: slog.New(slog.DiscardHandler)})
+				defer h.Close()
+				ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second-time.Millisecond)
+				defer cancel()
+				v := h.Join("test")
+				rec := &recorder{wrote: make(chan struct{}, 1)}
+				(&Server{}).sendFrames(ctx, h, v, rec, tt.fps, false, len(trailer))
+				v.Leave()
+				interval := time.Duration(float64(time.Second) / tt.fps)
+				for i := 1; i < len(rec.times); i++ {
+					if gap := rec.times[i].Sub(rec.times[i-1]); gap < interval {
+						t.Errorf("frames %d and %d went out %v apart, closer than %v", i-1, i, gap, interval)
+					}
+				}
+				if len(rec.times) != tt.want {
+					t.Errorf("%d frames sent, want %d", len(rec.times), tt.want)
+				}
+			})
+		})
 	}
 }
