@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/framecast/framecast/internal/config"
+	"github.com/framecast/framecast/internal/server"
 )
 
 // checkConfig is framecast check-config FILE: it loads and checks the file
@@ -53,7 +54,7 @@ func (a *app) checkConfig(args []string) int {
 func (a *app) hashPassword(args []string) int {
 	fs := flag.NewFlagSet("framecast hash-password", flag.ContinueOnError)
 	fs.SetOutput(a.stderr)
-	cost := fs.Int("cost", bcrypt.DefaultCost, fmt.Sprintf("bcrypt cost, %d to %d; each step doubles the time a login check takes", bcrypt.MinCost, 16))
+	cost := fs.Int("cost", bcrypt.DefaultCost, fmt.Sprintf("bcrypt cost, %d to %d; each step doubles the time a login check takes", server.MinPasswordCost, server.MaxPasswordCost))
 	fs.Usage = func() {
 		fmt.Fprintln(a.stderr, "usage: framecast hash-password [-cost N] (reads the password from a prompt or stdin)")
 		fs.PrintDefaults()
@@ -68,8 +69,8 @@ func (a *app) hashPassword(args []string) int {
 		fmt.Fprintf(a.stderr, "framecast hash-password: unexpected argument %q: the password is read from stdin, never from the command line\n", fs.Arg(0))
 		return 2
 	}
-	if *cost < bcrypt.MinCost || *cost > 16 {
-		fmt.Fprintf(a.stderr, "framecast hash-password: -cost: %d is out of range: use %d to 16\n", *cost, bcrypt.MinCost)
+	if *cost < server.MinPasswordCost || *cost > server.MaxPasswordCost {
+		fmt.Fprintf(a.stderr, "framecast hash-password: -cost: %d is out of range: use %d to %d\n", *cost, server.MinPasswordCost, server.MaxPasswordCost)
 		return 2
 	}
 	pw, err := a.readPassword()

@@ -269,6 +269,8 @@ func TestBadConfigStarts(t *testing.T) {
 		{name: "unknown field in file", file: "cameras:\n  - name: a\n    sorce: testpattern\n", want: `framecast: bad.yaml:3: cameras[0]: unknown field "sorce" (did you mean source?): use one of name, default, source, size, fps, quality, hflip, vflip, rotation, index, source_args, controls, idle_timeout, stall_timeout, max_frame_size, tokens, drop_same_frames`},
 		{name: "flag overriding file badly", args: []string{"-config", good, "-size", "1x1"}, want: "framecast: -size: 1x1 is out of range: use 16x16 to 7680x4320"},
 		{name: "flag renames onto another", file: "cameras:\n  - {name: a, source: testpattern}\n  - {name: b, source: testpattern}\n", args: []string{"-name", "b"}, want: `framecast: -name: "b" is already the name of cameras[1] (line 3): names must be unique`},
+		// bcrypt allows cost 31, whose one hash at start-up would take days.
+		{name: "absurd bcrypt cost", file: "users:\n  - name: a\n    password_hash: '$2a$31$5Ff22qa6uRUkTzmkeommzuK6auJT4kgWAyHjg5mJVoodOKBqJNU5O'\ncameras:\n  - {name: a, source: testpattern}\n", want: "framecast: bad.yaml:3: users[0].password_hash: bcrypt cost 31 is out of range: use 4 to 14 (framecast hash-password -cost N): each step doubles the time of every login and of start-up"},
 		{name: "tls key without cert", args: []string{"-tls-key", "/nonexistent/key.pem"}, want: "framecast: tls.cert: missing: set both cert and key files, or neither"},
 		{name: "address in use", args: []string{"-source", "testpattern", "-listen", busy.Addr().String()}, want: "framecast: -listen: listen tcp " + busy.Addr().String() + ": bind: address already in use"},
 	}
@@ -351,7 +353,8 @@ func TestHashPassword(t *testing.T) {
 		{nil, "\n", 1, "framecast hash-password: empty password\n"},
 		{nil, strings.Repeat("x", 73) + "\n", 1, "framecast hash-password: a password of 73 bytes: bcrypt uses at most 72\n"},
 		{[]string{"hunter2"}, "", 2, `framecast hash-password: unexpected argument "hunter2": the password is read from stdin, never from the command line` + "\n"},
-		{[]string{"-cost", "3"}, "x\n", 2, "framecast hash-password: -cost: 3 is out of range: use 4 to 16\n"},
+		{[]string{"-cost", "3"}, "x\n", 2, "framecast hash-password: -cost: 3 is out of range: use 4 to 14\n"},
+		{[]string{"-cost", "15"}, "x\n", 2, "framecast hash-password: -cost: 15 is out of range: use 4 to 14\n"},
 	}
 	for _, c := range cases {
 		var out, errb bytes.Buffer

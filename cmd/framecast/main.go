@@ -193,10 +193,6 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, ready chan<- string
 		defer hubs[i].Close()
 	}
 	srv := newServer(cfg, hubs, log)
-	if err := srv.Validate(); err != nil {
-		a.fail(err)
-		return 2
-	}
 	var cert *server.Certificate
 	if cfg.TLS.Enabled() {
 		// Read again when the files change, so a renewed certificate needs

@@ -71,6 +71,7 @@ func TestBadFiles(t *testing.T) {
 		{"empty source", "cameras:\n  - source: ''\n", "cam.yaml:2: cameras[0].source: empty: name a source, as in testpattern or file:/path/to/video.mjpeg"},
 		{"two defaults", "cameras:\n  - name: a\n    default: true\n  - name: b\n    default: true\n", "cam.yaml:5: cameras[1].default: cameras[0] (line 3) is already the default: mark one camera only"},
 		{"plain password", "users:\n  - name: bob\n    password_hash: hunter2\n", "cam.yaml:3: users[0].password_hash: not a bcrypt hash: run framecast hash-password and paste what it prints"},
+		{"absurd bcrypt cost", "users:\n  - name: bob\n    password_hash: '" + strings.Replace(hash, "$04$", "$31$", 1) + "'\n", "cam.yaml:3: users[0].password_hash: bcrypt cost 31 is out of range: use 4 to 14 (framecast hash-password -cost N): each step doubles the time of every login and of start-up"},
 		{"user with colon", "users:\n  - name: 'a:b'\n    password_hash: '" + hash + "'\n", `cam.yaml:2: users[0].name: "a:b": use 1 to 64 characters without ':'`},
 		{"user twice", "users:\n  - {name: a, password_hash: '" + hash + "'}\n  - {name: a, password_hash: '" + hash + "'}\n", `cam.yaml:3: users[1].name: "a" is listed twice`},
 		{"origin with path", "allow_origin: https://x.example/path\n", `cam.yaml:1: allow_origin: "https://x.example/path" is not an origin: use * or scheme://host[:port], as in https://example.com`},

@@ -160,7 +160,7 @@ var table = []Setting{
 		Help: "CORS: the `origin` (https://host:port, or * for any) allowed to fetch streams and snapshots and to frame the page",
 		top:  func(c *Config) any { return &c.AllowOrigin }, rule: &rule{"", func(p any) error {
 			if s := *p.(*string); s != "" {
-				return checkOrigin(s)
+				return server.CheckOrigin(s)
 			}
 			return nil
 		}}},

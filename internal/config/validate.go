@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"strconv"
 	"strings"
 
-	"golang.org/x/crypto/bcrypt"
+	"github.com/framecast/framecast/internal/server"
 )
 
 // Validate checks every value and returns all the mistakes found, each an
@@ -96,7 +95,7 @@ func (cam *Camera) validate(at func(string) string, bad func(string, string, ...
 func (cam *Camera) validateTokens(at func(string) string, bad func(string, string, ...any), tokens map[string]string) {
 	for j, t := range cam.Tokens {
 		p := fmt.Sprintf("%s[%d]", at("tokens"), j)
-		if err := checkToken(t.Secret); err != nil {
+		if err := server.CheckToken(t.Secret); err != nil {
 			bad(p, "%v", err)
 		} else if first, dup := tokens[t.Secret]; dup {
 			bad(p, "the same token is already %s: give each its own", first)
@@ -125,15 +124,14 @@ func (c *Config) validateUsers(bad func(string, string, ...any)) {
 	seen := map[string]int{}
 	for i, u := range c.Users {
 		p := fmt.Sprintf("users[%d]", i)
-		switch {
-		case u.Name == "" || strings.ContainsAny(u.Name, ":\x00\r\n") || len(u.Name) > 64:
-			bad(p+".name", "%q: use 1 to 64 characters without ':'", u.Name)
-		case seen[u.Name] > 0:
+		if err := server.CheckUserName(u.Name); err != nil {
+			bad(p+".name", "%v", err)
+		} else if seen[u.Name] > 0 {
 			bad(p+".name", "%q is listed twice", u.Name)
 		}
 		seen[u.Name]++
-		if _, err := bcrypt.Cost([]byte(u.PasswordHash)); err != nil {
-			bad(p+".password_hash", "not a bcrypt hash: run framecast hash-password and paste what it prints")
+		if err := server.CheckPasswordHash(u.PasswordHash); err != nil {
+			bad(p+".password_hash", "%v", err)
 		}
 	}
 }
@@ -149,32 +147,6 @@ func checkListen(s string) error {
 	}
 	if strings.ContainsAny(host, " /\\?#@") {
 		return fmt.Errorf("host %q is not a host name or IP address", host)
-	}
-	return nil
-}
-
-// checkOrigin checks a CORS origin: * or scheme://host[:port].
-func checkOrigin(s string) error {
-	if s == "*" {
-		return nil
-	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(s, "/") || strings.ContainsAny(s, " ,;'\"") {
-		return fmt.Errorf("%q is not an origin: use * or scheme://host[:port], as in https://example.com", s)
-	}
-	return nil
-}
-
-// checkToken checks a token's secret.
-func checkToken(s string) error {
-	if len(s) < 16 || len(s) > 256 {
-		return fmt.Errorf("a token of %d characters: use 16 to 256 letters, digits, '-', '_', '.' or '~' (openssl rand -hex 16 makes one)", len(s))
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == '~') {
-			return fmt.Errorf("a token may hold only letters, digits, '-', '_', '.' or '~' (it goes in URLs)")
-		}
 	}
 	return nil
 }

@@ -22,15 +22,12 @@ import (
 type Token struct {
 	// Camera is the name of the camera the token opens.
 	Camera string
-	// Secret is the value clients pass as ?token=. Validate asks for at
-	// least MinTokenLen characters.
+	// Secret is the value clients pass as ?token=; CheckToken says which
+	// are allowed.
 	Secret string
 	// Expires is when the token stops working; the zero time never expires.
 	Expires time.Time
 }
-
-// MinTokenLen is the shortest Token.Secret that Validate accepts.
-const MinTokenLen = 16
 
 // Realm is the realm of framecast's WWW-Authenticate challenge.
 const Realm = "framecast"
