@@ -54,8 +54,8 @@ func newHub(t *testing.T, name string, src hub.Source, idle time.Duration) *hub.
 		Describe:    "test",
 		MinBackoff:  200 * time.Millisecond,
 		MaxBackoff:  time.Second,
-		NoSignal: func(w, h int, since time.Duration, lastErr string) ([]byte, error) {
-			return picture.NoSignal(w, h, 0, since, lastErr)
+		NoSignal: func(w, h int, since time.Duration) ([]byte, error) {
+			return picture.NoSignal(w, h, 0, since)
 		},
 		Logger: quiet,
 	})

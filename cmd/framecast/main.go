@@ -145,8 +145,8 @@ func newHub(c camera, log *slog.Logger) *hub.Hub {
 		StallTimeout: time.Duration(c.StallTimeout),
 		Width:        c.Size.Width,
 		Height:       c.Size.Height,
-		NoSignal: func(w, h int, since time.Duration, lastErr string) ([]byte, error) {
-			return picture.NoSignal(w, h, quality, since, lastErr)
+		NoSignal: func(w, h int, since time.Duration) ([]byte, error) {
+			return picture.NoSignal(w, h, quality, since)
 		},
 		Logger:         log,
 		DropSameFrames: c.DropSameFrames,

@@ -37,7 +37,7 @@ var card = fake.Gray(160, 120, 7)
 
 func relay(src hub.Source) (*hub.Hub, *httptest.Server) {
 	h := hub.New(hub.Config{Name: "r", Source: src, IdleTimeout: time.Second, Logger: quiet, // default backoff 250ms, stall 5s
-		NoSignal: func(int, int, time.Duration, string) ([]byte, error) { return card, nil }})
+		NoSignal: func(int, int, time.Duration) ([]byte, error) { return card, nil }})
 	return h, httptest.NewServer((&server.Server{Cameras: []*hub.Hub{h}, Logger: quiet}).Handler())
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/framecast/framecast/internal/redact"
 	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
@@ -52,9 +53,12 @@ type Config struct {
 	// failure; the wait doubles with every failure in a row. Zero means 250ms
 	// and 10s, so an unplugged webcam is back within seconds of its return.
 	MinBackoff, MaxBackoff time.Duration
-	// NoSignal renders the card viewers see while the source is down. Nil
+	// NoSignal renders the card viewers see while the source is down; since
+	// is how long ago the last frame came, negative when none came yet. It
+	// gets no error text: every viewer, token holders included, sees the
+	// card, and the error is for the log and authenticated status. Nil
 	// means viewers see the last good frame until frames return.
-	NoSignal func(width, height int, since time.Duration, lastErr string) ([]byte, error)
+	NoSignal func(width, height int, since time.Duration) ([]byte, error)
 	// Width and Height size the no-signal card before any frame was seen.
 	Width, Height int
 	// Logger receives lifecycle events; nil means slog.Default().
@@ -133,6 +137,7 @@ func New(cfg Config) *Hub {
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = cfg.MinBackoff
 	}
+	cfg.Describe = redact.URLs(cfg.Describe)
 	h := &Hub{cfg: cfg, log: cfg.Logger, viewers: map[*Viewer]struct{}{}, state: Idle, seed: maphash.MakeSeed()}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -296,12 +301,14 @@ func (h *Hub) loop(ctx context.Context, prev <-chan struct{}, done chan<- struct
 			backoff = h.cfg.MinBackoff
 		}
 		h.restarts.Add(1)
+		// A source's error can quote a camera URL with its password.
+		msg := redact.URLs(err.Error())
 		h.mu.Lock()
 		h.state = Failed
-		h.lastErr = err.Error()
+		h.lastErr = msg
 		h.errAt = time.Now()
 		h.mu.Unlock()
-		h.log.Warn("source failed", "err", err, "retry_in", backoff)
+		h.log.Warn("source failed", "err", msg, "retry_in", backoff)
 		h.waitBackoff(ctx, backoff)
 		backoff = min(backoff*2, h.cfg.MaxBackoff)
 		h.mu.Lock()
@@ -361,7 +368,7 @@ func (h *Hub) publishNoSignal() {
 		return
 	}
 	h.mu.Lock()
-	w, hh, last, msg := h.width, h.height, h.lastFrame, h.lastErr
+	w, hh, last := h.width, h.height, h.lastFrame
 	h.mu.Unlock()
 	if w == 0 || hh == 0 {
 		w, hh = h.cfg.Width, h.cfg.Height
@@ -373,7 +380,7 @@ func (h *Hub) publishNoSignal() {
 	if !last.IsZero() {
 		since = time.Since(last)
 	}
-	data, err := h.cfg.NoSignal(w, hh, since, msg)
+	data, err := h.cfg.NoSignal(w, hh, since)
 	if err != nil {
 		h.log.Error("rendering no-signal frame", "err", err)
 		return

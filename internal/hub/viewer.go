@@ -6,6 +6,8 @@ import (
 	"sort"
 	"sync/atomic"
 	"time"
+
+	"github.com/framecast/framecast/internal/redact"
 )
 
 // Viewer is one client of a hub: a stream or a snapshot waiting for a frame.
@@ -181,7 +183,7 @@ func (h *Hub) Status() Status {
 		st.FramesDropped = d.Dropped()
 	}
 	if d, ok := h.cfg.Source.(Detailer); ok {
-		st.SourceDetail = d.Detail()
+		st.SourceDetail = redact.URLs(d.Detail())
 	}
 	return st
 }

@@ -3,7 +3,6 @@ package picture
 import (
 	"fmt"
 	"image"
-	"strings"
 	"time"
 )
 
@@ -14,15 +13,15 @@ var (
 	cardTitle      = RGB(232, 234, 238)
 	cardAccent     = RGB(200, 70, 60)
 	cardStatus     = RGB(170, 176, 188)
-	cardError      = RGB(232, 176, 96)
 )
 
 // NoSignal returns a JPEG card of the given size and quality (see Encode)
-// saying "NO SIGNAL", how long ago the last frame came ("last frame 12s ago",
-// or "no frame yet" when since is negative) and lastErr, wrapped to the
-// width and cut short with "..." when it does not fit. An empty lastErr
-// shows no error line. The size must be 1 to MaxSize in each direction.
-func NoSignal(width, height, quality int, since time.Duration, lastErr string) ([]byte, error) {
+// saying "NO SIGNAL" and how long ago the last frame came ("last frame 12s
+// ago", or "no frame yet" when since is negative). It shows no error text:
+// every viewer sees the card, and an error can name hosts and commands that
+// are for the log and authenticated status only. The size must be 1 to
+// MaxSize in each direction.
+func NoSignal(width, height, quality int, since time.Duration) ([]byte, error) {
 	if width < 1 || height < 1 || width > MaxSize || height > MaxSize {
 		return nil, fmt.Errorf("picture: no signal card size %dx%d out of range 1..%d", width, height, MaxSize)
 	}
@@ -48,31 +47,9 @@ func NoSignal(width, height, quality int, since time.Duration, lastErr string) (
 	if since >= 0 {
 		status = "last frame " + Ago(since)
 	}
-	// Shorter lines than the card is wide read more calmly.
-	textWidth := inner.Dx() * 7 / 8
-	errLines := []string(nil)
-	if e := strings.TrimSpace(lastErr); e != "" {
-		errLines = Wrap(e, textWidth, s)
-	}
-
 	gap := LineHeight(s)
 	accent := max(s, 2)
-	fixedHeight := LineHeight(big) + accent + gap + LineHeight(s)
-	lineStep := LineHeight(s) + s*3
-	if len(errLines) > 0 {
-		// Keep as many error lines as fit under the title and status.
-		room := (inner.Dy() - 2*s - fixedHeight - gap) / lineStep
-		if room < 1 {
-			errLines = nil
-		} else if len(errLines) > room {
-			errLines = errLines[:room]
-			errLines[room-1] = ellipsis(errLines[room-1], textWidth, s)
-		}
-	}
-	total := fixedHeight
-	if len(errLines) > 0 {
-		total += gap + len(errLines)*lineStep - s*3
-	}
+	total := LineHeight(big) + accent + gap + LineHeight(s)
 
 	cx := width / 2
 	y := (height - total) / 2
@@ -82,11 +59,6 @@ func NoSignal(width, height, quality int, since time.Duration, lastErr string) (
 	Fill(img, image.Rect(cx-tw/2, y, cx-tw/2+tw, y+accent), cardAccent)
 	y += accent + gap
 	TextCentered(img, cx, y, s, status, cardStatus)
-	y += LineHeight(s) + gap
-	for _, l := range errLines {
-		TextCentered(img, cx, y, s, l, cardError)
-		y += lineStep
-	}
 	return Encode(nil, img, quality)
 }
 
@@ -104,14 +76,4 @@ func Ago(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%dd %dh ago", sec/86400, sec%86400/3600)
 	}
-}
-
-// ellipsis ends line with "..." within width pixels at scale.
-func ellipsis(line string, width, scale int) string {
-	r := []rune(line)
-	perLine := max(width/(GlyphAdvance*scale), 3)
-	if len(r)+3 > perLine {
-		r = r[:max(perLine-3, 0)]
-	}
-	return strings.TrimRight(string(r), " ") + "..."
 }

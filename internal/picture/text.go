@@ -2,7 +2,6 @@ package picture
 
 import (
 	"image"
-	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/image/font/basicfont"
@@ -110,40 +109,4 @@ func Text(img *image.YCbCr, x, y, scale int, s string, c Color) {
 // Text).
 func TextCentered(img *image.YCbCr, cx, y, scale int, s string, c Color) {
 	Text(img, cx-TextWidth(s, max(scale, 1))/2, y, scale, s, c)
-}
-
-// Wrap breaks s into lines of at most width pixels at scale, between words
-// where it can and inside a word longer than a line. Line breaks in s are
-// kept, other control characters become spaces, and runs of spaces collapse.
-// A width narrower than one character still gets one character per line.
-func Wrap(s string, width, scale int) []string {
-	perLine := max(width/(GlyphAdvance*max(scale, 1)), 1)
-	var lines []string
-	for para := range strings.SplitSeq(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
-		para = strings.Map(func(r rune) rune {
-			if r < ' ' || r == 0x7f {
-				return ' '
-			}
-			return r
-		}, para)
-		var cur []rune
-		for _, word := range strings.Fields(para) {
-			w := []rune(word)
-			if len(cur) > 0 && len(cur)+1+len(w) <= perLine {
-				cur = append(append(cur, ' '), w...)
-				continue
-			}
-			if len(cur) > 0 {
-				lines = append(lines, string(cur))
-				cur = nil
-			}
-			for len(w) > perLine {
-				lines = append(lines, string(w[:perLine]))
-				w = w[perLine:]
-			}
-			cur = w
-		}
-		lines = append(lines, string(cur))
-	}
-	return lines
 }

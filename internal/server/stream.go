@@ -260,11 +260,11 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, h *hub.Hub) {
 		if r.Context().Err() != nil {
 			return // the client left
 		}
+		// Only that the camera is down and since when: a token holder may
+		// read this, and the error is for authenticated status and the log.
 		msg := "camera " + strconv.Quote(h.Name()) + " has no picture yet"
-		if errors.Is(err, hub.ErrNoFrame) {
-			if st := h.Status(); st.LastError != "" {
-				msg += ": " + st.LastError
-			}
+		if st := h.Status(); errors.Is(err, hub.ErrNoFrame) && st.LastFrame != nil {
+			msg = "camera " + strconv.Quote(h.Name()) + " unavailable since " + st.LastFrame.UTC().Format(time.RFC3339)
 		}
 		w.Header().Set("Retry-After", "1")
 		httpError(w, http.StatusServiceUnavailable, msg)

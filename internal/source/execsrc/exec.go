@@ -5,7 +5,7 @@
 // The command runs in a process group of its own. When the source stops, the
 // whole group gets SIGINT, then SIGKILL after a grace period, and the command
 // is always waited for: no orphans, no zombies. Its standard error goes to
-// the log line by line.
+// the log line by line, with credentials in URLs masked.
 package execsrc
 
 import (
@@ -20,11 +20,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/framecast/framecast/internal/redact"
 	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
@@ -117,7 +119,7 @@ func (s *Source) Run(ctx context.Context, emit func(mjpeg.Frame)) error {
 		return fmt.Errorf("%s: %w", prog, err)
 	}
 	pgid := cmd.Process.Pid
-	log.Debug("command started", "pid", pgid, "args", s.Args)
+	log.Debug("command started", "pid", pgid, "args", redact.URLs(strings.Join(s.Args, " ")))
 
 	var stderr stderrLog
 	stderr.log = log
@@ -303,7 +305,8 @@ func (l *stderrLog) copy(r io.Reader) {
 	lastRefill := time.Now()
 	suppressed := 0
 	flush := func() {
-		text := string(bytes.TrimSpace(line))
+		// ffmpeg names its input URL, password and all, in its errors.
+		text := redact.URLs(string(bytes.TrimSpace(line)))
 		line = line[:0]
 		if text == "" {
 			return

@@ -203,6 +203,21 @@ func TestStderrLogged(t *testing.T) {
 	}
 }
 
+// The password of a camera URL that the command prints, as ffmpeg does
+// when the camera is unreachable, reaches neither the log nor the error.
+func TestStderrCredentialsMasked(t *testing.T) {
+	log, logs := testLogger()
+	s := &execsrc.Source{Args: []string{"sh", "-c", `echo "[rtsp @ 0x5] rtsp://admin:PASS@WORD@10.0.0.5:554/s: Connection refused" >&2; exit 1`,
+		"rtsp://admin:PASS@WORD@10.0.0.5/s"}, Logger: log}
+	err := s.Run(context.Background(), func(mjpeg.Frame) {})
+	if err == nil || err.Error() != "sh: exit status 1: [rtsp @ 0x5] rtsp://xxxxx@10.0.0.5:554/s: Connection refused" {
+		t.Fatalf("Run = %v", err)
+	}
+	if out := logs.String(); strings.Contains(out, "PASS") || !strings.Contains(out, "rtsp://xxxxx@10.0.0.5:554/s") {
+		t.Errorf("log:\n%s", out)
+	}
+}
+
 // A command that ignores SIGINT, with a child that ignores it too, is
 // killed with its whole group after the grace period, and nothing is left.
 func TestIgnoresSIGINT(t *testing.T) {

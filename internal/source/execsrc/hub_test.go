@@ -23,7 +23,7 @@ func serveSource(t *testing.T, src hub.Source) (*hub.Hub, *httptest.Server, *syn
 	log, logs := testLogger()
 	h := hub.New(hub.Config{Name: "cam1", Source: src, IdleTimeout: 50 * time.Millisecond,
 		MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Logger: log,
-		NoSignal: func(w, hh int, _ time.Duration, _ string) ([]byte, error) { return fake.Gray(w, hh, 7), nil }})
+		NoSignal: func(w, hh int, _ time.Duration) ([]byte, error) { return fake.Gray(w, hh, 7), nil }})
 	ts := httptest.NewServer((&server.Server{Cameras: []*hub.Hub{h}, Logger: log}).Handler())
 	t.Cleanup(func() {
 		ts.Close()

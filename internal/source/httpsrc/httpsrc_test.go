@@ -158,7 +158,7 @@ func newRelay(t *testing.T, url string, stall time.Duration) *relay {
 	r.h = hub.New(hub.Config{
 		Name: "relay", Source: r.src, Describe: r.src.String(), IdleTimeout: 50 * time.Millisecond, StallTimeout: stall,
 		MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
-		NoSignal: func(int, int, time.Duration, string) ([]byte, error) { return r.card, nil },
+		NoSignal: func(int, int, time.Duration) ([]byte, error) { return r.card, nil },
 		Logger:   quiet,
 	})
 	r.ts = httptest.NewServer((&server.Server{Cameras: []*hub.Hub{r.h}, Logger: quiet}).Handler())

@@ -257,8 +257,8 @@ func TestThroughHub(t *testing.T) {
 	h := hub.New(hub.Config{
 		Name: "pi", Source: src, Describe: "rpicam", IdleTimeout: 100 * time.Millisecond,
 		MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, Width: 320, Height: 240,
-		NoSignal: func(w, hh int, since time.Duration, lastErr string) ([]byte, error) {
-			return picture.NoSignal(w, hh, 70, since, lastErr)
+		NoSignal: func(w, hh int, since time.Duration) ([]byte, error) {
+			return picture.NoSignal(w, hh, 70, since)
 		},
 		Logger: log,
 	})
