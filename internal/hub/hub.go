@@ -50,8 +50,10 @@ type Config struct {
 	// DefaultStallTimeout; negative disables the check.
 	StallTimeout time.Duration
 	// MinBackoff and MaxBackoff bound the wait between restarts after a
-	// failure; the wait doubles with every failure in a row. Zero means 250ms
-	// and 10s, so an unplugged webcam is back within seconds of its return.
+	// failure; the wait doubles with every failure in a row, and starts
+	// again from MinBackoff after a run that sent frames for at least
+	// MaxBackoff. Zero means 250ms and 10s, so an unplugged webcam is back
+	// within seconds of its return.
 	MinBackoff, MaxBackoff time.Duration
 	// NoSignal renders the card viewers see while the source is down; since
 	// is how long ago the last frame came, negative when none came yet. It
@@ -290,6 +292,7 @@ func (h *Hub) loop(ctx context.Context, prev <-chan struct{}, done chan<- struct
 	backoff := h.cfg.MinBackoff
 	for ctx.Err() == nil {
 		h.log.Info("source starting", "source", h.cfg.Describe)
+		start := time.Now()
 		err, gotFrame := h.runOnce(ctx)
 		if ctx.Err() != nil {
 			return
@@ -297,7 +300,10 @@ func (h *Hub) loop(ctx context.Context, prev <-chan struct{}, done chan<- struct
 		if err == nil {
 			err = errors.New("source ended")
 		}
-		if gotFrame {
+		// Only a run that worked for a while earns a quick retry: one that
+		// sends a frame and dies at once would otherwise restart several
+		// times a second forever.
+		if gotFrame && time.Since(start) >= h.cfg.MaxBackoff {
 			backoff = h.cfg.MinBackoff
 		}
 		h.restarts.Add(1)

@@ -274,6 +274,72 @@ func TestBackoffGrowsAndIsCapped(t *testing.T) {
 	})
 }
 
+// restartGaps runs src for d and returns the times between its starts.
+func restartGaps(t *testing.T, d time.Duration, src func(run int, ctx context.Context, emit func(mjpeg.Frame)) error) []time.Duration {
+	t.Helper()
+	var starts []time.Time
+	var mu sync.Mutex
+	h := hub.New(hub.Config{Source: hub.SourceFunc(func(ctx context.Context, emit func(mjpeg.Frame)) error {
+		mu.Lock()
+		starts = append(starts, time.Now())
+		n := len(starts)
+		mu.Unlock()
+		return src(n, ctx, emit)
+	}), MinBackoff: time.Second, MaxBackoff: 8 * time.Second})
+	time.Sleep(d)
+	h.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	var gaps []time.Duration
+	for i := 1; i < len(starts); i++ {
+		gaps = append(gaps, starts[i].Sub(starts[i-1]))
+	}
+	return gaps
+}
+
+// A source that sends one frame and ends backs off like one that sends
+// none, rather than restarting at the shortest wait forever.
+func TestOneFrameThenEndBacksOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gaps := restartGaps(t, 40*time.Second, func(_ int, ctx context.Context, emit func(mjpeg.Frame)) error {
+			emit(mjpeg.Frame{Data: []byte("one")})
+			return errors.New("exit status 0")
+		})
+		want := []time.Duration{1 * time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second, 8 * time.Second}
+		if len(gaps) > len(want) {
+			gaps = gaps[:len(want)]
+		}
+		if fmt.Sprint(gaps) != fmt.Sprint(want) {
+			t.Fatalf("gaps between restarts %v, want %v", gaps, want)
+		}
+	})
+}
+
+// A run that sent frames for longer than MaxBackoff earns the shortest
+// wait again.
+func TestLongRunResetsBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gaps := restartGaps(t, 40*time.Second, func(run int, ctx context.Context, emit func(mjpeg.Frame)) error {
+			if run == 4 {
+				for range 10 {
+					emit(mjpeg.Frame{Data: []byte("frame")})
+					time.Sleep(time.Second)
+				}
+			}
+			return errors.New("unplugged")
+		})
+		// Runs 1-3 fail at once (1s, 2s, 4s); run 4 lasts 10s and fails;
+		// run 5 follows after 1s again.
+		want := []time.Duration{1 * time.Second, 2 * time.Second, 4 * time.Second, 11 * time.Second, 2 * time.Second}
+		if len(gaps) > len(want) {
+			gaps = gaps[:len(want)]
+		}
+		if fmt.Sprint(gaps) != fmt.Sprint(want) {
+			t.Fatalf("gaps between restarts %v, want %v", gaps, want)
+		}
+	})
+}
+
 func TestStalledSourceIsRestarted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := &ticking{period: 10 * time.Millisecond, silent: map[int]bool{1: true}}
