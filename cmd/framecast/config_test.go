@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -380,5 +381,19 @@ func TestHashPassword(t *testing.T) {
 		if err != nil {
 			t.Errorf("config refuses the printed hash: %v", err)
 		}
+	}
+}
+
+func TestSourceArgsFlag(t *testing.T) {
+	cfg, _, err := loadConfig([]string{"-source", "rpicam", "-source-args", `--awb indoor --info-text "a b"`}, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"--awb", "indoor", "--info-text", "a b"}
+	if got := cfg.Cameras[0].SourceArgs; !reflect.DeepEqual(got, want) {
+		t.Errorf("source args %q, want %q", got, want)
+	}
+	if _, _, err := loadConfig([]string{"-source-args", `"open`}, nil, io.Discard); err == nil || !strings.Contains(err.Error(), "unterminated") {
+		t.Errorf("bad -source-args: %v", err)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/framecast/framecast/internal/hub"
 	"github.com/framecast/framecast/internal/picture"
 	"github.com/framecast/framecast/internal/server"
+	"github.com/framecast/framecast/internal/source"
 )
 
 func main() {
@@ -124,7 +125,7 @@ func buildSources(cfg *config.Config, log *slog.Logger) ([]camera, error) {
 	var cams []camera
 	var errs []error
 	for _, i := range order {
-		src, describe, err := newSource(cfg.Cameras[i], log)
+		src, describe, err := source.New(cfg.Cameras[i], log)
 		if err != nil {
 			errs = append(errs, cfg.Errorf(fmt.Sprintf("cameras[%d].source", i), "%v", err))
 			continue

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/framecast/framecast/internal/config"
+	"github.com/framecast/framecast/internal/fake"
+	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
 func TestBadFlags(t *testing.T) {
@@ -157,5 +159,52 @@ func TestSignals(t *testing.T) {
 			cmd.Process.Kill()
 			t.Fatalf("%v: framecast did not exit", sig)
 		}
+	}
+}
+
+// framecast with -source exec: running ffmpeg, end to end.
+func TestRunExecFFmpeg(t *testing.T) {
+	ff := fake.Tool(t, "ffmpeg")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	ready := make(chan string, 1)
+	done := make(chan int, 1)
+	var logs bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-source",
+			"exec:" + ff + " -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=320x240:rate=30 -f mjpeg -"}, io.Discard, &logs, ready)
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case code := <-done:
+		t.Fatalf("exit %d", code)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	parts := fake.Stream(sctx, t, "http://"+addr+"/stream")
+	deadline := time.After(60 * time.Second)
+	for n := 0; n < 5; {
+		select {
+		case p := <-parts:
+			if w, h, err := mjpeg.Size(p); err == nil && w == 320 && h == 240 {
+				n++
+			}
+		case <-deadline:
+			t.Fatal("no frames from ffmpeg")
+		}
+	}
+	stop()
+	resp, err := http.Get("http://" + addr + "/api/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `"source": "exec ffmpeg"`) {
+		t.Errorf("status lacks the source:\n%s", b)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d", code)
 	}
 }

@@ -1,24 +1,18 @@
-package main
+package source_test
 
 import (
-	"bytes"
-	"context"
-	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/framecast/framecast/internal/config"
-	"github.com/framecast/framecast/internal/fake"
+	"github.com/framecast/framecast/internal/source"
 	"github.com/framecast/framecast/internal/source/execsrc"
 	"github.com/framecast/framecast/internal/source/httpsrc"
 	"github.com/framecast/framecast/internal/source/rpicam"
-	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
 // noRpicam leaves only an empty folder on PATH, so no rpicam-vid is found.
@@ -109,7 +103,7 @@ func TestNewSource(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(t)
 			}
-			src, describe, err := newSource(tt.cam, quiet)
+			src, describe, err := source.New(tt.cam, quiet)
 			if tt.err {
 				if err == nil || err.Error() != tt.describe {
 					t.Fatalf("error %v, want %q", err, tt.describe)
@@ -117,72 +111,11 @@ func TestNewSource(t *testing.T) {
 				return
 			}
 			if err != nil || describe != tt.describe {
-				t.Fatalf("newSource = %q, %v; want %q", describe, err, tt.describe)
+				t.Fatalf("New = %q, %v; want %q", describe, err, tt.describe)
 			}
 			if tt.check != nil {
 				tt.check(t, src)
 			}
 		})
-	}
-}
-
-func TestSourceArgsFlag(t *testing.T) {
-	cfg, _, err := loadConfig([]string{"-source", "rpicam", "-source-args", `--awb indoor --info-text "a b"`}, nil, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"--awb", "indoor", "--info-text", "a b"}
-	if got := cfg.Cameras[0].SourceArgs; !reflect.DeepEqual(got, want) {
-		t.Errorf("source args %q, want %q", got, want)
-	}
-	if _, _, err := loadConfig([]string{"-source-args", `"open`}, nil, io.Discard); err == nil || !strings.Contains(err.Error(), "unterminated") {
-		t.Errorf("bad -source-args: %v", err)
-	}
-}
-
-// framecast with -source exec: running ffmpeg, end to end.
-func TestRunExecFFmpeg(t *testing.T) {
-	ff := fake.Tool(t, "ffmpeg")
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	ready := make(chan string, 1)
-	done := make(chan int, 1)
-	var logs bytes.Buffer
-	go func() {
-		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-source",
-			"exec:" + ff + " -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=320x240:rate=30 -f mjpeg -"}, io.Discard, &logs, ready)
-	}()
-	var addr string
-	select {
-	case addr = <-ready:
-	case code := <-done:
-		t.Fatalf("exit %d", code)
-	}
-	sctx, stop := context.WithCancel(ctx)
-	parts := fake.Stream(sctx, t, "http://"+addr+"/stream")
-	deadline := time.After(60 * time.Second)
-	for n := 0; n < 5; {
-		select {
-		case p := <-parts:
-			if w, h, err := mjpeg.Size(p); err == nil && w == 320 && h == 240 {
-				n++
-			}
-		case <-deadline:
-			t.Fatal("no frames from ffmpeg")
-		}
-	}
-	stop()
-	resp, err := http.Get("http://" + addr + "/api/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(b), `"source": "exec ffmpeg"`) {
-		t.Errorf("status lacks the source:\n%s", b)
-	}
-	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("exit %d", code)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package source_test
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/framecast/framecast/internal/config"
+	"github.com/framecast/framecast/internal/source"
 	"github.com/framecast/framecast/internal/source/v4l2src"
 )
 
@@ -71,7 +72,7 @@ func TestNewSourceV4L2(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			src, describe, err := newSource(tt.cam, slog.New(slog.NewTextHandler(&logs, nil)))
+			src, describe, err := source.New(tt.cam, slog.New(slog.NewTextHandler(&logs, nil)))
 			if tt.err {
 				if err == nil || err.Error() != tt.describe {
 					t.Fatalf("error %v, want %q", err, tt.describe)
@@ -79,7 +80,7 @@ func TestNewSourceV4L2(t *testing.T) {
 				return
 			}
 			if err != nil || describe != tt.describe {
-				t.Fatalf("newSource = %q, %v; want %q", describe, err, tt.describe)
+				t.Fatalf("New = %q, %v; want %q", describe, err, tt.describe)
 			}
 			s := src.(*v4l2src.Source)
 			c := tt.cam
@@ -105,7 +106,7 @@ func TestV4L2Logs(t *testing.T) {
 	var logs bytes.Buffer
 	cam := config.DefaultCamera()
 	cam.Source = "v4l2:/dev/video-framecast-absent"
-	src, _, err := newSource(cam, slog.New(slog.NewTextHandler(&logs, nil)))
+	src, _, err := source.New(cam, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

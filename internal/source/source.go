@@ -1,4 +1,8 @@
-package main
+// Package source builds a camera's source from its configuration: the
+// source kinds (auto, v4l2, rpicam, testpattern, file, exec, http) and how
+// a camera's settings map onto each. It is the one package besides the
+// command's wiring that imports the source packages.
+package source
 
 import (
 	"context"
@@ -19,10 +23,10 @@ import (
 	"github.com/framecast/framecast/internal/source/testpattern"
 )
 
-// newSource builds the source of camera c, and a description for status.
-// Its errors need not name the field: the caller adds where c.Source came
-// from (the flag, the variable or the file line).
-func newSource(c config.Camera, log *slog.Logger) (hub.Source, string, error) {
+// New builds the source of camera c, and a description for status. It
+// starts nothing. Its errors do not name the field: the caller adds where
+// c.Source came from (the flag, the variable or the file line).
+func New(c config.Camera, log *slog.Logger) (hub.Source, string, error) {
 	if strings.HasPrefix(c.Source, "/dev/") {
 		return newV4L2(c, c.Source, log)
 	}
@@ -103,7 +107,7 @@ func autoSource(c config.Camera, log *slog.Logger) (hub.Source, string, error) {
 	case auto.V4L2:
 		v := c
 		v.Source = "v4l2:" + ch.Device
-		src, d, err := newSource(v, log)
+		src, d, err := New(v, log)
 		if err == nil {
 			return src, "auto: " + d, nil
 		}
@@ -111,7 +115,7 @@ func autoSource(c config.Camera, log *slog.Logger) (hub.Source, string, error) {
 	}
 	t := c
 	t.Source = "testpattern"
-	src, d, err := newSource(t, log)
+	src, d, err := New(t, log)
 	return src, "auto: " + d, err
 }
 
