@@ -3,12 +3,14 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image/jpeg"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/chromedp/cdproto/browser"
@@ -16,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
 // TestLivePage loads the page for one camera, idle until the page asks for
@@ -198,7 +201,7 @@ func TestStates(t *testing.T) {
 		detail string
 	}{
 		{"starting", never{}, "starting", "Starting camera…", "Waiting for the first picture."},
-		{"failed", broken{"open /dev/video7: no such device"}, "failed", "Camera failed", "open /dev/video7: no such device — retrying by itself."},
+		{"failed", broken{"open /dev/video7: no such device"}, "failed", "Camera failed", "open /dev/video7: no such device"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -285,3 +288,103 @@ func TestKorean(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// failOnce is a source that fails at its first run and hangs at the next,
+// as a camera does that is slow to open again: the hub goes from failed
+// back to starting, with no frame since the error.
+type failOnce struct {
+	err  string
+	runs atomic.Int32
+}
+
+func (f *failOnce) Run(ctx context.Context, emit func(mjpeg.Frame)) error {
+	if f.runs.Add(1) == 1 {
+		return errors.New(f.err)
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// longError is a failure as verbose as a command's output, with a path
+// that has no place to break.
+const longError = "exec: ffmpeg -f v4l2 -i /dev/v4l/by-id/usb-Generic_USB2.0_Camera_0123456789abcdef0123456789abcdef-video-index0: " +
+	"exit status 1: [video4linux2,v4l2 @ 0x5581c0a2b2c0] Cannot open video device: Device or resource busy; " +
+	"Error opening input: Device or resource busy; Error opening input file; Error opening input files: Device or resource busy"
+
+// TestFailingCamera checks what the page shows of a camera that never sent
+// a frame: the error once, wrapped inside the picture and clear of the
+// title; no size or rate; Snapshot off. It holds while the camera waits to
+// retry and while it is starting again.
+func TestFailingCamera(t *testing.T) {
+	for _, sz := range []struct {
+		name string
+		w, h int64
+	}{{"desktop", 1280, 800}, {"phone", 360, 740}} {
+		t.Run(sz.name, func(t *testing.T) {
+			src := &failOnce{err: longError}
+			s := serve(t, camera(t, "porch", src))
+			tb := open(t, s.url(), device(sz.w, sz.h, "dark", ""))
+			// First failed and waiting, then starting again: both say the
+			// camera failed, and then that it is trying again.
+			tb.wait("the failed state", `document.getElementById("stage").dataset.state === "failed"`)
+			tb.wait("the retry under way", `document.getElementById("overlay-note").textContent === "Trying again now…"`)
+			tb.screenshot("failing-" + sz.name)
+			got := eval[map[string]any](tb, fmt.Sprintf(`(() => {
+			  const r = id => document.getElementById(id).getBoundingClientRect();
+			  const d = document.getElementById("overlay-detail");
+			  const text = document.body.innerText;
+			  return {
+			    state: document.getElementById("stage").dataset.state,
+			    title: document.getElementById("overlay-title").textContent,
+			    detail: d.textContent,
+			    times: text.split(%q.slice(0, 40)).length - 1,
+			    size: document.getElementById("f-size").textContent,
+			    fps: document.getElementById("f-fps").textContent,
+			    snap: document.getElementById("snap").disabled,
+			    wraps: d.scrollWidth <= d.clientWidth + 1,
+			    inside: (o => { const b = r("screen"); return o.top >= b.top - 1 && o.bottom <= b.bottom + 1 && o.left >= b.left - 1 && o.right <= b.right + 1; })(r("overlay-detail")),
+			    apart: (a => { const b = r("overlay-detail"); return a.bottom <= b.top + 0.5; })(r("overlay-title")),
+			    noteApart: (a => { const b = r("overlay-note"); return a.bottom <= b.top + 0.5; })(r("overlay-detail")),
+			    scrollable: d.scrollHeight <= d.clientHeight + 1 || d.tabIndex === 0,
+			  };
+			})()`, longError))
+			want := map[string]any{
+				"state": "failed", "title": "Camera failed", "detail": longError, "times": 1.0,
+				"size": "–", "fps": "–", "snap": true, "wraps": true, "inside": true, "apart": true,
+				"noteApart": true, "scrollable": true,
+			}
+			for k, w := range want {
+				if got[k] != w {
+					t.Errorf("%s = %v, want %v", k, got[k], w)
+				}
+			}
+		})
+	}
+}
+
+// TestFailingTile checks a failed camera among working ones in the grid:
+// its tile says so with the error, kept inside the tile, and no size or
+// rate, while the others stay live.
+func TestFailingTile(t *testing.T) {
+	s := serve(t, camera(t, "front", pattern("front")), camera(t, "porch", broken{longError}))
+	tb := open(t, s.url(), device(1280, 800, "light", ""))
+	tb.wait("a live tile and a failed one", `(t => t.length === 2 && t[0].dataset.state === "live" && t[1].dataset.state === "failed")([...document.querySelectorAll(".tile")])`)
+	tb.screenshot("failing-tile")
+	got := eval[map[string]any](tb, `(() => {
+	  const tile = document.querySelectorAll(".tile")[1];
+	  const thumb = tile.querySelector(".thumb").getBoundingClientRect();
+	  const d = tile.querySelector(".overlay-detail").getBoundingClientRect();
+	  return {
+	    title: tile.querySelector(".overlay-title").textContent,
+	    detail: tile.querySelector(".overlay-detail").textContent,
+	    facts: tile.querySelector(".tile-facts").textContent,
+	    inside: d.top >= thumb.top && d.bottom <= thumb.bottom && d.left >= thumb.left && d.right <= thumb.right,
+	  };
+	})()`)
+	want := map[string]any{"title": "Camera failed", "detail": longError, "facts": "", "inside": true}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s = %v, want %v", k, got[k], w)
+		}
+	}
+}

@@ -28,8 +28,7 @@
       streamLost: "The video stream stopped. Trying again in {s} s.",
       retrying: "Trying again now…",
       failed: "Camera failed",
-      failedDetail: "{err} — retrying by itself.",
-      failedNoDetail: "Retrying by itself.",
+      retryingItself: "framecast retries by itself.",
       saved: "Saved {file}",
       snapFailed: "Snapshot failed: {err}",
       altLive: "Live picture from camera {name}",
@@ -59,8 +58,7 @@
       streamLost: "영상 스트림이 멈췄습니다. {s}초 후에 다시 시도합니다.",
       retrying: "지금 다시 시도하고 있습니다…",
       failed: "카메라 오류",
-      failedDetail: "{err} — 자동으로 다시 시도합니다.",
-      failedNoDetail: "자동으로 다시 시도합니다.",
+      retryingItself: "framecast가 자동으로 다시 시도합니다.",
       saved: "{file} 저장됨",
       snapFailed: "스냅샷 실패: {err}",
       altLive: "{name} 카메라의 실시간 화면",
@@ -96,7 +94,7 @@
     title: $("title"), badge: $("badge"), badgeText: $("badge-text"),
     grid: $("grid"), tiles: $("tiles"), view: $("view"), stage: $("stage"),
     screen: $("screen"), live: $("live"), overlayTitle: $("overlay-title"),
-    overlayDetail: $("overlay-detail"), size: $("f-size"), fps: $("f-fps"),
+    overlayDetail: $("overlay-detail"), overlayNote: $("overlay-note"), size: $("f-size"), fps: $("f-fps"),
     viewers: $("f-viewers"), age: $("f-age"), back: $("back"), snap: $("snap"),
     full: $("full"), fullLabel: $("full-label"), ageNote: $("age-note"), version: $("version"), toast: $("toast"),
   };
@@ -408,10 +406,23 @@
   }
   new ResizeObserver(() => layoutTiles()).observe(el.grid);
 
+  // failing says whether the camera failed and has not sent a frame
+  // since: failed and waiting to retry, or starting again after a failure.
+  // Its stream shows the no-signal card then, never a live picture.
+  function failing(cam) {
+    if (!cam || cam.state === "failed") return !!cam;
+    if (cam.state !== "starting" || !cam.last_error_at) return false;
+    return !cam.last_frame || Date.parse(cam.last_error_at) >= Date.parse(cam.last_frame);
+  }
+
+  // captured says whether the camera ever sent a frame, so its size and
+  // rate are its own and not the no-signal card's.
+  const captured = (cam) => !!cam && cam.frames_captured > 0 && cam.width > 0;
+
   // stateOf is what a viewer should be told about one camera.
   function stateOf(cam, player) {
     if (app.online === false) return "reconnecting";
-    if (cam && cam.state === "failed") return "failed";
+    if (failing(cam)) return "failed";
     // A new stream to a camera that is still starting waits for its first
     // frame like any other.
     if (player.lost) return cam && cam.state !== "running" ? "starting" : "reconnecting";
@@ -450,28 +461,38 @@
     if (arW && arH) el.view.style.setProperty("--ar", String(arW / arH));
     let title = "";
     let detail = "";
+    let note = "";
     if (state === "reconnecting") {
       title = t("reconnecting");
       const s = retryIn(p);
       detail = s > 0 ? t(app.online === false ? "serverLost" : "streamLost", { s: num0.format(s) }) : t("retrying");
     } else if (state === "failed") {
+      // The error is told here only: the no-signal card under it carries
+      // none, and a long one wraps and scrolls inside the picture.
       title = t("failed");
-      detail = cam.last_error ? t("failedDetail", { err: cam.last_error }) : t("failedNoDetail");
+      detail = cam.last_error || "";
+      note = t(cam.state === "starting" ? "retrying" : "retryingItself");
     } else if (state === "starting") {
       title = t("starting");
       detail = t("startingDetail");
     }
     setText(el.overlayTitle, title);
     setText(el.overlayDetail, detail);
-    const w = (cam && cam.width) || el.live.naturalWidth;
-    const h = (cam && cam.height) || el.live.naturalHeight;
-    setText(el.size, w && h ? w + "×" + h : "–");
+    setText(el.overlayNote, note);
+    // A long error scrolls; the keyboard reaches it then.
+    const scrolls = el.overlayDetail.scrollHeight > el.overlayDetail.clientHeight + 1;
+    if (scrolls) el.overlayDetail.tabIndex = 0;
+    else el.overlayDetail.removeAttribute("tabindex");
+    // The size is the camera's, never the no-signal card's.
+    setText(el.size, captured(cam) ? cam.width + "×" + cam.height : "–");
     // Figures from before the server went away would be stale.
     const fresh = cam && app.online !== false;
-    setText(el.fps, fresh && cam.state === "running" ? num1.format(cam.fps) + " fps" : "–");
+    setText(el.fps, fresh && cam.state === "running" && state === "live" ? num1.format(cam.fps) + " fps" : "–");
     setText(el.viewers, fresh ? num0.format(cam.viewers) : "–");
     setText(el.age, fresh && cam.frame_age_ms != null ? formatAge(cam.frame_age_ms) : "–");
-    el.snap.disabled = !cam || app.online === false;
+    // Only a live picture is worth saving; the server would answer with
+    // the no-signal card or an error otherwise.
+    el.snap.disabled = state !== "live";
   }
 
   function renderGrid() {
@@ -491,8 +512,8 @@
       setText(tile.otitle, state === "live" ? "" : t(state));
       setText(tile.odetail, state === "failed" && cam.last_error ? cam.last_error : "");
       const parts = [];
-      if (cam && cam.width) parts.push(cam.width + "×" + cam.height);
-      if (cam && cam.state === "running") parts.push(num1.format(cam.fps) + " fps");
+      if (captured(cam)) parts.push(cam.width + "×" + cam.height);
+      if (state === "live" && cam.state === "running") parts.push(num1.format(cam.fps) + " fps");
       setText(tile.facts, parts.join(" · "));
     }
     el.badge.dataset.state = worst;
