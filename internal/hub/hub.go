@@ -34,12 +34,19 @@ var errStalled = errors.New("stalled")
 // DefaultStallTimeout is the StallTimeout of a Config that sets none.
 const DefaultStallTimeout = 5 * time.Second
 
-// Config configures a Hub. Only Source is required.
+// Config configures a Hub. Source or H264 is required.
 type Config struct {
 	// Name names the camera in logs and status.
 	Name string
-	// Source produces the frames.
+	// Source produces the frames of a JPEG camera.
 	Source Source
+	// H264, set instead of Source, makes an H.264 camera: it produces
+	// access units, which consumers read with NextAU.
+	H264 H264Source
+	// MaxGOPBytes bounds the pictures an H.264 camera keeps since its last
+	// IDR picture for consumers that join; beyond it they wait for the next
+	// IDR picture. Zero means DefaultMaxGOPBytes.
+	MaxGOPBytes int
 	// Describe says what the source is, for status ("testpattern 640x480@30").
 	Describe string
 	// IdleTimeout is how long the source keeps running after the last viewer
@@ -86,6 +93,12 @@ type Frame struct {
 	// frames with the same Hash and length are taken as identical. It is 0
 	// otherwise.
 	Hash uint64
+	// Key marks an H.264 IDR picture, with the SPS and PPS before it.
+	Key bool
+
+	// next is the H.264 access unit published after this one in the same
+	// run of the source; nil until there is one.
+	next atomic.Pointer[Frame]
 }
 
 // slot is the hub's current frame; next is closed when a newer slot replaces it.
@@ -123,6 +136,7 @@ type Hub struct {
 	done      chan struct{}      // closed when the last loop has returned
 	idleGen   uint64
 	closed    bool
+	chain     chain // H.264 cameras only
 }
 
 // New returns a hub for cfg. With a zero IdleTimeout the source starts now.
@@ -140,6 +154,9 @@ func New(cfg Config) *Hub {
 		cfg.MaxBackoff = cfg.MinBackoff
 	}
 	cfg.Describe = redact.URLs(cfg.Describe)
+	if cfg.MaxGOPBytes <= 0 {
+		cfg.MaxGOPBytes = DefaultMaxGOPBytes
+	}
 	h := &Hub{cfg: cfg, log: cfg.Logger, viewers: map[*Viewer]struct{}{}, state: Idle, seed: maphash.MakeSeed()}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -160,9 +177,14 @@ func New(cfg Config) *Hub {
 // Name returns the camera's name.
 func (h *Hub) Name() string { return h.cfg.Name }
 
-// Source returns the camera's source (Config.Source), for optional
-// abilities found at run time, such as controls.
-func (h *Hub) Source() Source { return h.cfg.Source }
+// Source returns the camera's source (Config.Source or Config.H264), for
+// optional abilities found at run time, such as controls.
+func (h *Hub) Source() any {
+	if h.cfg.H264 != nil {
+		return h.cfg.H264
+	}
+	return h.cfg.Source
+}
 
 // Describe returns what the source is (Config.Describe).
 func (h *Hub) Describe() string { return h.cfg.Describe }
@@ -282,6 +304,7 @@ func (h *Hub) stopLocked() {
 	h.state = Idle
 	h.log.Info("source stopped", "reason", "idle")
 	// A viewer arriving after an idle stop must not get a stale picture.
+	h.chain = chain{}
 	h.publishLocked(nil)
 }
 
@@ -339,7 +362,14 @@ func (h *Hub) runOnce(ctx context.Context) (err error, gotFrame bool) {
 			t.Reset(st)
 		}
 	}
-	err = h.cfg.Source.Run(ctx, h.emitter(ctx, alive))
+	if h.cfg.H264 != nil {
+		h.mu.Lock()
+		h.chain = chain{} // the new run's pictures do not follow the last run's
+		h.mu.Unlock()
+		err = h.cfg.H264.RunH264(ctx, h.emitterH264(ctx, alive))
+	} else {
+		err = h.cfg.Source.Run(ctx, h.emitter(ctx, alive))
+	}
 	if errors.Is(context.Cause(ctx), errStalled) {
 		wait := h.cfg.StallTimeout
 		if !got.Load() {
@@ -370,7 +400,7 @@ func (h *Hub) waitBackoff(ctx context.Context, d time.Duration) {
 }
 
 func (h *Hub) publishNoSignal() {
-	if h.cfg.NoSignal == nil {
+	if h.cfg.NoSignal == nil || h.cfg.H264 != nil {
 		return
 	}
 	h.mu.Lock()

@@ -77,7 +77,11 @@ var ErrNoFrame = errors.New("no frame available")
 // Snapshot returns the newest camera frame, starting the source and waiting
 // for its first frame when needed, until ctx ends. A "no signal" card is
 // never returned: while the source is down, Snapshot waits for a real frame.
+// An H.264 camera has no JPEG to give: Snapshot returns ErrNotJPEG at once.
 func (h *Hub) Snapshot(ctx context.Context, addr string) (*Frame, error) {
+	if h.cfg.H264 != nil {
+		return nil, ErrNotJPEG
+	}
 	v := h.Join(addr)
 	defer v.Leave()
 	var seq uint64
@@ -104,6 +108,7 @@ func (h *Hub) Snapshot(ctx context.Context, addr string) (*Frame, error) {
 type Status struct {
 	Name           string         `json:"name"`
 	Source         string         `json:"source"`
+	Codec          Codec          `json:"codec"`
 	SourceDetail   string         `json:"source_detail,omitempty"`
 	State          State          `json:"state"`
 	Width          int            `json:"width"`
@@ -143,6 +148,7 @@ func (h *Hub) Status() Status {
 	st := Status{
 		Name:      h.cfg.Name,
 		Source:    h.cfg.Describe,
+		Codec:     h.Codec(),
 		State:     h.state,
 		Width:     h.width,
 		Height:    h.height,
@@ -179,10 +185,10 @@ func (h *Hub) Status() Status {
 	h.mu.Unlock()
 	sort.Slice(st.ViewerList, func(i, j int) bool { return st.ViewerList[i].Seconds > st.ViewerList[j].Seconds })
 	st.FramesCaptured, st.BytesCaptured = h.captured.Load(), h.capturedBytes.Load()
-	if d, ok := h.cfg.Source.(Dropper); ok {
+	if d, ok := h.Source().(Dropper); ok {
 		st.FramesDropped = d.Dropped()
 	}
-	if d, ok := h.cfg.Source.(Detailer); ok {
+	if d, ok := h.Source().(Detailer); ok {
 		st.SourceDetail = redact.URLs(d.Detail())
 	}
 	return st

@@ -6,7 +6,10 @@
 // It knows nothing of cameras, hubs or transports.
 package h264
 
-import "bytes"
+import (
+	"bytes"
+	"time"
+)
 
 // NAL unit types (ITU-T H.264 Table 7-1) that this package tells apart.
 const (
@@ -29,6 +32,9 @@ type AccessUnit struct {
 	// Key reports that the picture is an IDR picture: decoding can start
 	// here (given the SPS and PPS, which encoders write just before it).
 	Key bool
+	// Time is when the picture was captured, or when its last byte arrived
+	// if the source cannot tell; the Splitter leaves it zero.
+	Time time.Time
 }
 
 // NALType returns the type of the NAL unit nal (its header is its first
