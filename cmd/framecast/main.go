@@ -208,10 +208,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, ready chan<- string
 		a.fail(cfg.Errorf("listen", "%v", err))
 		return 1
 	}
-	// Streams never go idle, so shutdown ends them through their context.
-	base, endStreams := context.WithCancel(context.Background())
-	defer endStreams()
-	hs := server.NewHTTPServer(base, srv.Handler(), log)
+	hs := server.NewHTTPServer(srv.Handler(), log)
 	hs.ReadHeaderTimeout = time.Duration(cfg.ReadHeaderTimeout)
 	hs.MaxHeaderBytes = int(cfg.MaxHeaderBytes)
 	if cert != nil {
@@ -245,7 +242,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, ready chan<- string
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	endStreams()
+	srv.Close() // streams never go idle: Shutdown would wait for them
 	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {

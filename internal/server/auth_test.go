@@ -71,9 +71,10 @@ func secServer(log io.Writer) *server.Server {
 func secServe(t *testing.T, srv *server.Server) *httptest.Server {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
-	ts.Config = server.NewHTTPServer(context.Background(), srv.Handler(), slog.New(slog.DiscardHandler))
+	ts.Config = server.NewHTTPServer(srv.Handler(), slog.New(slog.DiscardHandler))
 	ts.Start()
 	t.Cleanup(func() {
+		srv.Close()
 		ts.CloseClientConnections()
 		ts.Close()
 		for _, h := range srv.Cameras {

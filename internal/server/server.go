@@ -3,8 +3,6 @@
 package server
 
 import (
-	"encoding/json"
-	"errors"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -63,6 +61,7 @@ type Server struct {
 	started time.Time
 	auth    authState
 	viewers viewerLimits
+	live    liveStreams
 	failMax int // failed attempts before a client is refused; 0 means 5
 }
 
@@ -80,6 +79,7 @@ func (s *Server) Handler() http.Handler {
 	s.started = time.Now()
 	s.initAuth()
 	s.initLimits()
+	s.live.init()
 	mux := http.NewServeMux()
 	page, err := fs.Sub(web.FS, "static")
 	if err != nil {
@@ -122,6 +122,14 @@ func (s *Server) Handler() http.Handler {
 	return s.secure(mux)
 }
 
+// Close ends every stream and waits until their goroutines have returned;
+// streams asked for afterwards get 503. Call it before the http.Server's
+// Shutdown, which neither ends nor waits for a hijacked connection and would
+// wait for an HTTP/2 stream, and neither ever goes idle by itself.
+func (s *Server) Close() {
+	s.live.close()
+}
+
 // perCamera resolves /cam/{name}/… to its hub.
 func (s *Server) perCamera(fn func(http.ResponseWriter, *http.Request, *hub.Hub)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -139,45 +147,10 @@ func (s *Server) perCamera(fn func(http.ResponseWriter, *http.Request, *hub.Hub)
 	}
 }
 
-// statusBody is the JSON of /api/status.
-type statusBody struct {
-	Version       string       `json:"version"`
-	UptimeSeconds float64      `json:"uptime_seconds"`
-	Cameras       []hub.Status `json:"cameras"`
-}
-
-// Version is reported by /api/status; the build sets it.
-var Version = "dev"
-
-func (s *Server) status(w http.ResponseWriter, r *http.Request) {
-	body := statusBody{Version: Version, UptimeSeconds: time.Since(s.started).Seconds()}
-	for _, h := range s.Cameras {
-		body.Cameras = append(body.Cameras, h.Status())
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(body)
-}
-
 // httpError answers with a plain-text message.
 func httpError(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
 	w.Write([]byte(msg + "\n"))
-}
-
-// parseFPS reads the optional ?fps= cap of a stream.
-func parseFPS(r *http.Request) (float64, error) {
-	v := r.URL.Query().Get("fps")
-	if v == "" {
-		return 0, nil
-	}
-	fps, err := strconv.ParseFloat(v, 64)
-	if err != nil || !(fps >= 0.1 && fps <= 120) {
-		return 0, errors.New("bad fps " + strconv.Quote(v) + ": use a number from 0.1 to 120")
-	}
-	return fps, nil
 }

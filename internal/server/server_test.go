@@ -31,6 +31,7 @@ func serve(t *testing.T, hubs ...*hub.Hub) *httptest.Server {
 	srv := &server.Server{Cameras: hubs, SnapshotTimeout: 2 * time.Second}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
+		srv.Close()
 		ts.CloseClientConnections()
 		ts.Close()
 		for _, h := range hubs {

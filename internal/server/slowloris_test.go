@@ -19,7 +19,7 @@ import (
 )
 
 func TestNewHTTPServerLimits(t *testing.T) {
-	hs := server.NewHTTPServer(context.Background(), http.NotFoundHandler(), nil)
+	hs := server.NewHTTPServer(http.NotFoundHandler(), nil)
 	if hs.ReadHeaderTimeout != 10*time.Second || hs.MaxHeaderBytes != 16<<10 || hs.IdleTimeout != 2*time.Minute {
 		t.Errorf("limits: header timeout %v, header bytes %d, idle %v", hs.ReadHeaderTimeout, hs.MaxHeaderBytes, hs.IdleTimeout)
 	}
@@ -35,11 +35,12 @@ func slowServer(t *testing.T) *httptest.Server {
 	h := secHub("one")
 	srv := &server.Server{Cameras: []*hub.Hub{h}, Logger: slog.New(slog.DiscardHandler)}
 	ts := httptest.NewUnstartedServer(nil)
-	ts.Config = server.NewHTTPServer(context.Background(), srv.Handler(), nil)
+	ts.Config = server.NewHTTPServer(srv.Handler(), nil)
 	ts.Config.ReadHeaderTimeout = 300 * time.Millisecond
 	ts.Config.IdleTimeout = 300 * time.Millisecond
 	ts.Start()
 	t.Cleanup(func() {
+		srv.Close()
 		ts.CloseClientConnections()
 		ts.Close()
 		h.Close()

@@ -49,23 +49,42 @@ type partWriter interface {
 	close()
 }
 
-// baseContextKey is the key of the server's base context among a request
-// context's values (NewHTTPServer puts it there).
-type baseContextKey struct{}
+// serveStream is a stream route: auth, then the viewer limits, then the stream.
+func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, h *hub.Hub) {
+	if !s.allow(w, r, h) {
+		return
+	}
+	release, ok := s.admit(w, h)
+	if !ok {
+		return
+	}
+	s.stream(w, r, h, release)
+}
+
+// viewerStream is one viewer's stream: the camera, the client's writer and
+// how parts go out to it.
+type viewerStream struct {
+	h        *hub.Hub
+	v        *hub.Viewer
+	pw       partWriter
+	limit    fpsCap
+	adv      bool   // part headers go out in advance, with the previous trailer
+	trailLen int    // bytes of a part's trailer, for the viewer's byte count
+	release  func() // frees the viewer's place
+}
 
 // stream sends h's frames as multipart/x-mixed-replace until the client
-// leaves, then calls release (when not nil). A viewer always gets the newest
-// frame; one that is slower than the camera skips frames rather than
-// queueing them.
+// leaves or Close, then calls release (when not nil). A viewer always gets
+// the newest frame; one that is slower than the camera skips frames rather
+// than queueing them.
 //
 // An HTTP/1.x stream takes the connection over: the response head is
 // written once, then every frame goes out as one vectored write of the
 // frame's shared header, its JPEG and the trailer, with no chunked encoding,
-// no copy and no allocation. When the server came from NewHTTPServer, the
-// stream then goes on in a goroutine of its own and the handler returns, so
-// net/http's per-connection buffers and the handler's deep stack are freed
-// for as long as the stream lasts; the server's base context still ends it.
-// HTTP/2 streams go through the ResponseWriter.
+// no copy and no allocation. The stream then goes on in a goroutine of its
+// own and the handler returns, so net/http's per-connection buffers and the
+// handler's deep stack are freed for as long as the stream lasts. HTTP/2
+// streams go through the ResponseWriter.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, h *hub.Hub, release func()) {
 	if release == nil {
 		release = func() {}
@@ -86,65 +105,83 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, h *hub.Hub, rele
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	v := h.Join(r.RemoteAddr)
-	ctx := r.Context()
+	vs := &viewerStream{h: h, limit: newFPSCap(fps), adv: browser(r), release: release}
 	open, trail := opening, trailer
-	adv := browser(r)
-	if adv {
+	if vs.adv {
 		open, trail = advOpening, advTrailer
 	}
+	vs.trailLen = len(trail)
+	closing := func() {
+		release()
+		hd.Del("Content-Type")
+		httpError(w, http.StatusServiceUnavailable, "server shutting down")
+	}
 	if r.ProtoMajor == 1 {
-		cw, err := s.hijack(w, r, open, trail)
-		switch {
-		case err == nil:
-			if base, ok := ctx.Value(baseContextKey{}).(context.Context); ok {
-				go s.serveViewer(base, h, v, cw, fps, adv, len(trail), release)
-				return
-			}
-			s.serveViewer(ctx, h, v, cw, fps, adv, len(trail), release)
+		// The handler returns before the stream ends, so its context
+		// must outlive the request's.
+		ctx, end, ok := s.live.begin(context.WithoutCancel(r.Context()))
+		if !ok {
+			closing()
 			return
-		case !errors.Is(err, http.ErrNotSupported):
-			s.viewerLeft(h, v, release) // the connection is gone
+		}
+		cw, err := s.hijack(w, r, open, trail)
+		if err == nil {
+			vs.pw = cw
+			vs.v = h.Join(r.RemoteAddr)
+			go func() {
+				defer end()
+				s.serveViewer(ctx, vs)
+			}()
+			return
+		}
+		end()
+		if !errors.Is(err, http.ErrNotSupported) {
+			release() // the connection is gone
 			return
 		}
 	}
+	ctx, end, ok := s.live.begin(r.Context())
+	if !ok {
+		closing()
+		return
+	}
+	defer end()
 	w.WriteHeader(http.StatusOK)
 	rw := &responsePartWriter{w: w, rc: http.NewResponseController(w), timeout: s.WriteTimeout, trail: trail}
 	if rw.write(open) != nil {
-		s.viewerLeft(h, v, release)
+		release()
 		return
 	}
-	s.serveViewer(ctx, h, v, rw, fps, adv, len(trail), release)
+	vs.pw = rw
+	vs.v = h.Join(r.RemoteAddr)
+	s.serveViewer(ctx, vs)
 }
 
-// serveViewer sends frames to pw until the client leaves or ctx ends.
-func (s *Server) serveViewer(ctx context.Context, h *hub.Hub, v *hub.Viewer, pw partWriter, fps float64, adv bool, trailLen int, release func()) {
-	defer s.viewerLeft(h, v, release)
-	// Shutdown cancels ctx; closing the socket also ends a write stuck on a
+// serveViewer sends frames to vs until the client leaves or ctx ends.
+func (s *Server) serveViewer(ctx context.Context, vs *viewerStream) {
+	defer s.viewerLeft(vs)
+	// Close cancels ctx; closing the socket also ends a write stuck on a
 	// client that takes nothing.
-	stop := context.AfterFunc(ctx, pw.close)
+	stop := context.AfterFunc(ctx, vs.pw.close)
 	defer stop()
-	defer pw.close()
-	s.sendFrames(ctx, h, v, pw, fps, adv, trailLen)
+	defer vs.pw.close()
+	vs.sendFrames(ctx)
 }
 
-// viewerLeft unregisters v, frees its place and logs what it was sent.
-func (s *Server) viewerLeft(h *hub.Hub, v *hub.Viewer, release func()) {
+// viewerLeft unregisters the viewer, frees its place and logs what it was sent.
+func (s *Server) viewerLeft(vs *viewerStream) {
+	v := vs.v
 	v.Leave()
-	release()
+	vs.release()
 	secs := time.Since(v.Since).Seconds()
 	fr := v.Frames.Load()
-	s.Logger.Info("viewer left", "camera", h.Name(), "addr", v.Addr, "seconds", round1(secs),
+	s.Logger.Info("viewer left", "camera", vs.h.Name(), "addr", v.Addr, "seconds", round1(secs),
 		"frames", fr, "bytes", v.Bytes.Load(), "fps", round1(float64(fr)/max(secs, 1e-3)))
 }
 
 // sendFrames is a viewer's loop: wait for a newer frame, write it, repeat.
-// With adv the part headers went out in advance, with the previous trailer.
-func (s *Server) sendFrames(ctx context.Context, h *hub.Hub, v *hub.Viewer, pw partWriter, fps float64, adv bool, trailLen int) {
-	var limit fpsCap
-	if fps > 0 {
-		limit.interval = time.Duration(float64(time.Second) / fps)
-	}
+func (vs *viewerStream) sendFrames(ctx context.Context) {
+	h, v, pw := vs.h, vs.v, vs.pw
 	dropSame := h.DropSameFrames()
 	var (
 		seq      uint64
@@ -168,7 +205,7 @@ func (s *Server) sendFrames(ctx context.Context, h *hub.Hub, v *hub.Viewer, pw p
 			return
 		}
 		seq = f.Seq
-		if !limit.take(f.Time) {
+		if !vs.limit.take(f.Time) {
 			continue
 		}
 		if dropSame {
@@ -178,7 +215,7 @@ func (s *Server) sendFrames(ctx context.Context, h *hub.Hub, v *hub.Viewer, pw p
 			lastHash, lastLen, lastSent = f.Hash, len(f.Data), f.Time
 		}
 		hdr := f.Header
-		if adv {
+		if vs.adv {
 			hdr = nil
 		}
 		if pw.part(hdr, f.Data) != nil {
@@ -186,7 +223,7 @@ func (s *Server) sendFrames(ctx context.Context, h *hub.Hub, v *hub.Viewer, pw p
 		}
 		wrote = true
 		v.Frames.Add(1)
-		v.Bytes.Add(int64(len(hdr) + len(f.Data) + trailLen))
+		v.Bytes.Add(int64(len(hdr) + len(f.Data) + vs.trailLen))
 	}
 }
 
@@ -197,6 +234,14 @@ type fpsCap struct {
 	interval time.Duration // zero: no cap
 	due      time.Time     // when the next frame is due; zero: at once
 	prev     time.Time     // the last frame offered, sent or not
+}
+
+// newFPSCap returns the cap of fps frames a second; 0 means none.
+func newFPSCap(fps float64) fpsCap {
+	if fps <= 0 {
+		return fpsCap{}
+	}
+	return fpsCap{interval: time.Duration(float64(time.Second) / fps)}
 }
 
 // take reports whether a frame captured at t goes out.
@@ -251,30 +296,15 @@ func (p *responsePartWriter) settle() error { return nil }
 // close does nothing: the handler's return ends the HTTP/2 stream.
 func (p *responsePartWriter) close() {}
 
-// snapshot answers with the newest frame, starting the camera when it is idle.
-func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, h *hub.Hub) {
-	ctx, cancel := context.WithTimeout(r.Context(), s.SnapshotTimeout)
-	defer cancel()
-	f, err := h.Snapshot(ctx, r.RemoteAddr)
-	if err != nil {
-		if r.Context().Err() != nil {
-			return // the client left
-		}
-		// Only that the camera is down and since when: a token holder may
-		// read this, and the error is for authenticated status and the log.
-		msg := "camera " + strconv.Quote(h.Name()) + " has no picture yet"
-		if st := h.Status(); errors.Is(err, hub.ErrNoFrame) && st.LastFrame != nil {
-			msg = "camera " + strconv.Quote(h.Name()) + " unavailable since " + st.LastFrame.UTC().Format(time.RFC3339)
-		}
-		w.Header().Set("Retry-After", "1")
-		httpError(w, http.StatusServiceUnavailable, msg)
-		return
+// parseFPS reads the optional ?fps= cap of a stream.
+func parseFPS(r *http.Request) (float64, error) {
+	v := r.URL.Query().Get("fps")
+	if v == "" {
+		return 0, nil
 	}
-	hd := w.Header()
-	hd.Set("Content-Type", "image/jpeg")
-	hd.Set("Content-Length", strconv.Itoa(len(f.Data)))
-	hd.Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
-	hd.Set("X-Timestamp", strconv.FormatFloat(float64(f.Time.UnixMicro())/1e6, 'f', 6, 64))
-	hd.Set("Content-Disposition", `inline; filename="`+h.Name()+"-"+f.Time.Format("20060102-150405")+`.jpg"`)
-	w.Write(f.Data)
+	fps, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(fps >= 0.1 && fps <= 120) {
+		return 0, errors.New("bad fps " + strconv.Quote(v) + ": use a number from 0.1 to 120")
+	}
+	return fps, nil
 }

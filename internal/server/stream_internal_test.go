@@ -143,7 +143,7 @@ func TestDropSameFrames(t *testing.T) {
 				defer cancel()
 				v := h.Join("test")
 				rec := &recorder{wrote: make(chan struct{}, 1)}
-				(&Server{}).sendFrames(ctx, h, v, rec, 0, false, len(trailer))
+				(&viewerStream{h: h, v: v, pw: rec, trailLen: len(trailer)}).sendFrames(ctx)
 				v.Leave()
 				if len(rec.frames) != tt.want {
 					t.Errorf("%d parts sent, want %d", len(rec.frames), tt.want)
@@ -276,7 +276,7 @@ func TestFPSCap(t *testing.T) {
 				defer cancel()
 				v := h.Join("test")
 				rec := &recorder{wrote: make(chan struct{}, 1)}
-				(&Server{}).sendFrames(ctx, h, v, rec, tt.fps, false, len(trailer))
+				(&viewerStream{h: h, v: v, pw: rec, limit: newFPSCap(tt.fps), trailLen: len(trailer)}).sendFrames(ctx)
 				v.Leave()
 				interval := time.Duration(float64(time.Second) / tt.fps)
 				for i := 1; i < len(rec.times); i++ {

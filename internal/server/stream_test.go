@@ -106,29 +106,75 @@ func TestGoroutinesBackToBaselineAfterViewersCycle(t *testing.T) {
 	c.Close()
 }
 
-func TestShutdownEndsStreams(t *testing.T) {
+// TestCloseEndsStreams: Server.Close ends the streams, hijacked or not,
+// and returns only once they are gone; then http.Server's Shutdown has
+// nothing left to wait for, and new streams get 503. It holds the same for
+// a server from NewHTTPServer and from httptest.
+func TestCloseEndsStreams(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		start func(*httptest.Server)
+	}{
+		{"HTTP/1.1", (*httptest.Server).Start},
+		{"HTTP/2", (*httptest.Server).StartTLS},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := fakeHub(t)
+			defer h.Close()
+			srv := &server.Server{Cameras: []*hub.Hub{h}, Logger: slog.New(slog.DiscardHandler)}
+			ts := httptest.NewUnstartedServer(nil)
+			ts.Config = server.NewHTTPServer(srv.Handler(), nil)
+			ts.EnableHTTP2 = true
+			tt.start(ts)
+			defer ts.Close()
+			resp, err := ts.Client().Get(ts.URL + "/stream")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if want := map[string]int{"HTTP/1.1": 1, "HTTP/2": 2}[tt.name]; resp.ProtoMajor != want {
+				t.Fatalf("stream over %s", resp.Proto)
+			}
+			r := mjpeg.NewReader(resp.Body, mjpeg.Boundary)
+			if _, err := r.NextPart(); err != nil {
+				t.Fatal(err)
+			}
+			srv.Close()
+			// Close waited for the viewer to leave.
+			if n := h.Status().Viewers; n != 0 {
+				t.Errorf("%d viewers after Close, want 0", n)
+			}
+			// The stream ends: the reader reaches the end of the body.
+			for {
+				if _, err := r.NextPart(); err != nil {
+					break
+				}
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			if err := ts.Config.Shutdown(ctx); err != nil {
+				t.Errorf("Shutdown after Close: %v", err)
+			}
+		})
+	}
+}
+
+// TestCloseRefusesNewStreams: a stream asked for after Close gets 503.
+func TestCloseRefusesNewStreams(t *testing.T) {
 	h := fakeHub(t)
-	defer h.Close()
-	base, endStreams := context.WithCancel(context.Background())
-	defer endStreams()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv := &server.Server{Cameras: []*hub.Hub{h}, Logger: slog.New(slog.DiscardHandler)}
+	ts := httptest.NewServer(srv.Handler())
+	defer func() { ts.Close(); h.Close() }()
+	srv.Close()
+	resp, err := http.Get(ts.URL + "/stream")
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := server.NewHTTPServer(base, (&server.Server{Cameras: []*hub.Hub{h}}).Handler(), nil)
-	go hs.Serve(ln)
-	defer hs.Close()
-	c, br := rawStream(t, ln.Addr().String(), "/stream", "HTTP/1.1")
-	defer c.Close()
-	if _, err := mjpeg.NewReader(br, mjpeg.Boundary).NextPart(); err != nil {
-		t.Fatal(err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "shutting down") {
+		t.Errorf("stream after Close: %s %q", resp.Status, body)
 	}
-	endStreams()
-	// The stream ends: the reader reaches the end of the connection.
-	if _, err := io.Copy(io.Discard, br); err != nil {
-		t.Errorf("stream ended with %v, want a clean close", err)
-	}
-	fake.WaitFor(t, "viewer to leave", func() bool { return h.Status().Viewers == 0 })
 }
 
 // BenchmarkConnectDisconnect opens a stream, reads one part and leaves, b.N

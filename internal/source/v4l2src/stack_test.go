@@ -68,11 +68,10 @@ func serveStack(t *testing.T, s *Source) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	hs := server.NewHTTPServer(ctx, srv.Handler(), quiet)
+	hs := server.NewHTTPServer(srv.Handler(), quiet)
 	go hs.Serve(ln)
 	t.Cleanup(func() {
-		cancel()
+		srv.Close()
 		hs.Close()
 		st.hub.Close() // the device is closed before the next test opens it
 	})

@@ -74,13 +74,13 @@ func TestFailLimiterBounded(t *testing.T) {
 			l.fail("keep", now) // still failing: stays remembered
 		}
 	}
-	if n := l.len(); n != 100 {
+	if n := l.order.Len(); n != 100 {
 		t.Errorf("%d entries, want 100", n)
 	}
 	if l.blocked("keep", now) == 0 {
 		t.Error("a client failing all along was forgotten")
 	}
-	if l.blocked("10.0.0.0", now) != 0 || l.len() != 100 {
+	if l.blocked("10.0.0.0", now) != 0 || l.order.Len() != 100 {
 		t.Error("the oldest client is still there")
 	}
 	l.forget("keep")
