@@ -299,6 +299,8 @@ func TestCheckConfig(t *testing.T) {
 	dir := t.TempDir()
 	good := writeFile(t, dir, "good.yaml", fourCameras)
 	bad := writeFile(t, dir, "bad.yaml", "cameras:\n  - fps: 0\n    quality: 500\n")
+	// A misspelt key hides no other mistake.
+	many := writeFile(t, dir, "many.yaml", "cameras:\n  - name: a\n    fsp: 30\n    quality: 500\n  - name: a\n")
 	cases := []struct {
 		args     []string
 		code     int
@@ -306,6 +308,9 @@ func TestCheckConfig(t *testing.T) {
 	}{
 		{[]string{"check-config", good}, 0, good + ": ok: 4 camera(s)\n  porch: testpattern 256x144@30 (256x144, default)\n  front: testpattern 320x240@10 (320x240)\n  garage: testpattern 160x120@5 (160x120)\n  attic: testpattern 64x48@30 (64x48)\n", ""},
 		{[]string{"check-config", bad}, 2, "", "framecast: " + bad + ":2: cameras[0].fps: 0 is out of range: use 1 to 120\nframecast: " + bad + ":3: cameras[0].quality: 500 is out of range: use 1 to 100\n"},
+		{[]string{"check-config", many}, 2, "", "framecast: " + many + `:3: cameras[0]: unknown field "fsp" (did you mean fps?): use one of name, default, source, size, fps, quality, hflip, vflip, rotation, index, source_args, controls, idle_timeout, stall_timeout, max_frame_size, tokens, drop_same_frames` + "\n" +
+			"framecast: " + many + ":4: cameras[0].quality: 500 is out of range: use 1 to 100\n" +
+			"framecast: " + many + `:5: cameras[1].name: "a" is already the name of cameras[0] (line 2): names must be unique` + "\n"},
 		{[]string{"check-config"}, 2, "", "usage: framecast check-config FILE\n"},
 		{[]string{"check-config", "a", "b"}, 2, "", "usage: framecast check-config FILE\n"},
 	}
