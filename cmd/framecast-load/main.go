@@ -46,6 +46,7 @@ type config struct {
 	pid, refPID  int
 	n, slow      int
 	slowRate     int
+	slowPort     int
 	fps          float64
 	duration     time.Duration
 	warmup       time.Duration
@@ -71,6 +72,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.n, "n", 10, "number of concurrent viewers")
 	fs.IntVar(&c.slow, "slow", 0, "how many of the viewers read slowly")
 	fs.IntVar(&c.slowRate, "slow-rate", 50000, "bytes per second a slow viewer reads")
+	fs.IntVar(&c.slowPort, "slow-port", 0, "slow viewer i connects from local `port` BASE+i and reads at full speed, for a link shaped by tc (docs/slowlink.sh); -slow-rate is then ignored")
 	fs.Float64Var(&c.fps, "fps", 30, "the source's frame rate, to count skipped frames")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long to measure each round, after the warm-up")
 	fs.IntVar(&c.rounds, "rounds", 1, "rounds per server, alternating reference and framecast; figures pool all rounds")
@@ -104,6 +106,8 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("-n: use 1 to 50000")
 	case c.slow < 0 || c.slow > c.n:
 		return nil, errors.New("-slow: use 0 to -n")
+	case c.slowPort < 0 || c.slowPort > 0 && c.slowPort+c.slow > 65535:
+		return nil, errors.New("-slow-port: use a base port that leaves room for -slow viewers below 65536")
 	case c.slowRate < 1000:
 		return nil, errors.New("-slow-rate: at least 1000 bytes per second")
 	case c.fps <= 0:

@@ -29,6 +29,9 @@ type result struct {
 	SlowAgeP50  float64 `json:"slow_age_p50_ms,omitempty"` // frame's age when its part starts arriving
 	SlowAgeMax  float64 `json:"slow_age_max_ms,omitempty"`
 	SlowDoneP50 float64 `json:"slow_done_p50_ms,omitempty"` // frame's age when its last byte arrived
+	SlowDoneP95 float64 `json:"slow_done_p95_ms,omitempty"`
+	SlowDoneMax float64 `json:"slow_done_max_ms,omitempty"`
+	SlowBytes   float64 `json:"slow_bytes_per_frame,omitempty"` // mean JPEG bytes of a frame a slow viewer got
 	CPUms       float64 `json:"cpu_ms,omitempty"`
 	CPUmsPerMB  float64 `json:"cpu_ms_per_mb,omitempty"`
 	RSSMaxMB    float64 `json:"rss_max_mb,omitempty"`
@@ -74,8 +77,12 @@ func collect(ctx context.Context, c *config, t target, pid int) (*round, error) 
 	for i := range rd.viewers {
 		v := &viewer{t: t, fps: c.fps, win: win}
 		if i < c.slow {
-			v.slowRate = c.slowRate
 			v.st.slow = true
+			if c.slowPort > 0 {
+				v.localPort = c.slowPort + i
+			} else {
+				v.slowRate = c.slowRate
+			}
 		}
 		rd.viewers[i] = v
 		wg.Add(1)
@@ -155,7 +162,7 @@ func summarize(name string, rounds []*round) *result {
 	r := &result{Server: name}
 	var fastFPS, slowFPS []float64
 	var lat, slowFirst, slowDone []float32
-	var payload int64
+	var payload, slowBytes, slowFrames int64
 	var secs float64
 	var cpu, self time.Duration
 	for _, rd := range rounds {
@@ -191,6 +198,8 @@ func summarize(name string, rounds []*round) *result {
 				slowFPS = append(slowFPS, fps)
 				slowFirst = append(slowFirst, v.st.first...)
 				slowDone = append(slowDone, v.st.lat...)
+				slowBytes += v.st.bytes
+				slowFrames += v.st.frames
 				continue
 			}
 			fastFPS = append(fastFPS, fps)
@@ -226,7 +235,10 @@ func summarize(name string, rounds []*round) *result {
 		slices.Sort(slowFirst)
 		slices.Sort(slowDone)
 		r.SlowAgeP50, r.SlowAgeMax = pct(slowFirst, 50), float64(slowFirst[len(slowFirst)-1])
-		r.SlowDoneP50 = pct(slowDone, 50)
+		r.SlowDoneP50, r.SlowDoneP95, r.SlowDoneMax = pct(slowDone, 50), pct(slowDone, 95), float64(slowDone[len(slowDone)-1])
+	}
+	if slowFrames > 0 {
+		r.SlowBytes = float64(slowBytes) / float64(slowFrames)
 	}
 	return r
 }
@@ -259,14 +271,15 @@ func printTable(w io.Writer, rep *report) {
 	fmt.Fprintf(w, "%d viewers (%d slow at %d B/s), %gs measured per server in %d rounds, source %g fps, loadavg %s -> %s\n",
 		rep.N, rep.Slow, rep.SlowRate, rep.Seconds, rep.Rounds, rep.FPS, rep.LoadBefore, rep.LoadAfter)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "server\tconn\tfail\tpub fps\tfps min\tfps med\tdups\tskipped\tMB/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\tCPU ms/MB\tRSS MB\tslow fps\tslow age p50\tclient CPU ms\t")
+	fmt.Fprintln(tw, "server\tconn\tfail\tpub fps\tfps min\tfps med\tdups\tskipped\tMB/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\tCPU ms/MB\tRSS MB\tslow fps\tslow age p50\tslow done p50/p95/max\tclient CPU ms\t")
 	for _, r := range []*result{rep.Reference, rep.Framecast} {
 		if r == nil {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.1f\t%.1f\t%d\t%d\t%.1f\t%.2f\t%.2f\t%.2f\t%.1f\t%.3f\t%.1f\t%.1f\t%.0f\t%.0f\t\n",
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.1f\t%.1f\t%d\t%d\t%.1f\t%.2f\t%.2f\t%.2f\t%.1f\t%.3f\t%.1f\t%.1f\t%.0f\t%s\t%.0f\t\n",
 			r.Server, r.Connected, r.Failures, r.Published, r.FPSMin, r.FPSMedian, r.Dups, r.Skipped, r.MBps,
-			r.LatP50, r.LatP95, r.LatP99, r.LatMax, r.CPUmsPerMB, r.RSSMaxMB, r.SlowFPS, r.SlowAgeP50, r.ClientCPUms)
+			r.LatP50, r.LatP95, r.LatP99, r.LatMax, r.CPUmsPerMB, r.RSSMaxMB, r.SlowFPS, r.SlowAgeP50,
+			fmt.Sprintf("%.0f/%.0f/%.0f", r.SlowDoneP50, r.SlowDoneP95, r.SlowDoneMax), r.ClientCPUms)
 	}
 	tw.Flush()
 	if rep.Ratio != nil {

@@ -65,8 +65,11 @@ type viewer struct {
 	t        target
 	fps      float64
 	slowRate int // bytes per second; 0 for a fast viewer
-	win      *window
-	st       viewerStats
+	// localPort, when not 0, is the port to connect from, so that tc can
+	// shape this viewer's link by its port.
+	localPort int
+	win       *window
+	st        viewerStats
 	// onConnected is called once the stream has started.
 	onConnected func()
 }
@@ -80,6 +83,19 @@ func (v *viewer) run() error {
 		d.Control = func(_, _ string, c syscall.RawConn) error {
 			var serr error
 			c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+			return serr
+		}
+	}
+	if v.localPort > 0 {
+		d.LocalAddr = &net.TCPAddr{Port: v.localPort}
+		// A port just closed by the previous round may linger in TIME_WAIT.
+		ctl := d.Control
+		d.Control = func(network, address string, c syscall.RawConn) error {
+			var serr error
+			c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1) })
+			if serr == nil && ctl != nil {
+				serr = ctl(network, address, c)
+			}
 			return serr
 		}
 	}

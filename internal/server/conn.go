@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"slices"
@@ -26,6 +27,9 @@ type connPartWriter struct {
 	arr     [3][]byte
 	bufs    net.Buffers
 	ready   func(fd uintptr) bool // writable, allocated once for RawConn.Write
+	last    int                   // bytes of the last part, to size the next one
+	clean   int                   // busy's answers of no in a row
+	calm    int                   // parts busy may still answer without looking
 }
 
 // hijack takes over w's connection, writes the response head and open, and
@@ -117,18 +121,66 @@ func (p *connPartWriter) part(hdr, data []byte) error {
 	p.deadline(time.Now())
 	p.arr = [3][]byte{hdr, data, p.trail}
 	p.bufs = p.arr[:]
+	p.last = len(hdr) + len(data) + len(p.trail)
 	_, err := p.bufs.WriteTo(p.c)
 	p.arr = [3][]byte{} // hold no frame beyond its write
 	return err
 }
 
-// settle waits until the socket's unsent bytes are under notSentLowat.
+// settle waits until the socket's unsent bytes are under notSentLowat, then
+// until what is still queued, unsent or unacknowledged, is at most an
+// eighth of a part: on a thin link the bytes in flight are a good part of a
+// frame, and a frame chosen before they drain is that much older when it
+// arrives. It sleeps for as long as the kernel's delivery rate says the
+// excess needs, 1 to 100 ms at a time; it runs only for a viewer that is
+// behind or busy, never on a fast viewer's every frame.
 func (p *connPartWriter) settle() error {
 	if p.raw == nil {
 		return nil
 	}
 	p.deadline(time.Now())
-	return p.raw.Write(p.ready)
+	if err := p.raw.Write(p.ready); err != nil {
+		return err
+	}
+	start := time.Now()
+	for {
+		excess, wait, err := p.queued(p.last / 8)
+		if err != nil || excess <= 0 {
+			return err
+		}
+		if time.Since(start) > p.timeout {
+			return errSlowDrain
+		}
+		time.Sleep(min(max(wait, time.Millisecond), 100*time.Millisecond))
+	}
 }
+
+// busy reports whether more than an eighth of the last part is still
+// queued on the socket (one ioctl). After eight answers of no in a row it
+// answers no without looking for the next seven parts, so a fast viewer
+// pays one ioctl per eight frames and one that turns slow is found within
+// eight; the bytes it may queue meanwhile are bounded by notSentLowat.
+func (p *connPartWriter) busy() bool {
+	if p.raw == nil {
+		return false
+	}
+	if p.calm > 0 {
+		p.calm--
+		return false
+	}
+	excess, _, err := p.queued(p.last / 8)
+	if err != nil || excess > 0 {
+		p.clean = 0
+		return true // an error: settle and the next write report it
+	}
+	if p.clean++; p.clean >= 8 {
+		p.calm = 7
+	}
+	return false
+}
+
+// errSlowDrain ends a stream whose client acknowledged nothing for the
+// write timeout.
+var errSlowDrain = errors.New("client took no data for the write timeout")
 
 func (p *connPartWriter) close() { p.c.Close() }

@@ -2,7 +2,10 @@ package server
 
 import (
 	"syscall"
+	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // tcpNotSentLowat is TCP_NOTSENT_LOWAT from <linux/tcp.h>, the same on
@@ -41,4 +44,29 @@ func (p *connPartWriter) writable(fd uintptr) bool {
 		return true // let the next write find out what is wrong
 	}
 	return n > 0 // POLLOUT, or an error the next write reports
+}
+
+// queued returns how many bytes over limit are queued on the socket,
+// unsent or unacknowledged (SIOCOUTQ), and, when some are, how long the
+// connection needs to deliver them at the rate the kernel measured
+// (TCP_INFO; 10ms when it has none yet). The rate only paces the waiting:
+// early in a connection it can be far too high.
+func (p *connPartWriter) queued(limit int) (excess int, wait time.Duration, err error) {
+	var serr error
+	err = p.raw.Control(func(fd uintptr) {
+		q, err := unix.IoctlGetInt(int(fd), unix.SIOCOUTQ)
+		if err != nil || q <= limit {
+			serr = err
+			return
+		}
+		excess = q - limit
+		wait = 10 * time.Millisecond
+		if info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO); err == nil && info.Delivery_rate > 0 {
+			wait = time.Duration(float64(excess) / float64(info.Delivery_rate) * float64(time.Second))
+		}
+	})
+	if err == nil {
+		err = serr
+	}
+	return excess, wait, err
 }

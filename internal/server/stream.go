@@ -43,9 +43,14 @@ type partWriter interface {
 	// part writes one part: header, JPEG and trailer.
 	part(hdr, data []byte) error
 	// settle waits until the client's socket can take a new part without it
-	// queueing behind much unsent data, so that the frame chosen next is
-	// fresh when it leaves. It is called only when the viewer is behind.
+	// queueing behind much of the last one, so that the frame chosen next
+	// is fresh when it leaves. It is called only when the viewer is behind
+	// or busy says the last part has not left.
 	settle() error
+	// busy reports whether much of the last part is still queued for the
+	// client, unsent or unacknowledged. It may answer false without looking,
+	// for a client that was never found busy lately.
+	busy() bool
 	close()
 }
 
@@ -198,11 +203,23 @@ func (vs *viewerStream) sendFrames(ctx context.Context) {
 			if pw.settle() != nil {
 				return
 			}
+			wrote = false
 		}
-		wrote = false
 		f, err := h.Next(ctx, seq)
 		if err != nil {
 			return
+		}
+		if wrote {
+			// A new frame arrived while the last part may still be on its
+			// way (the socket took it whole, so nothing looked behind): on
+			// a thin link, wait for it to leave, then take the newest.
+			if pw.busy() {
+				if pw.settle() != nil {
+					return
+				}
+				f = h.Latest()
+			}
+			wrote = false
 		}
 		seq = f.Seq
 		if !vs.limit.take(f.Time) {
@@ -292,6 +309,10 @@ func (p *responsePartWriter) write(bufs ...[]byte) error {
 }
 
 func (p *responsePartWriter) settle() error { return nil }
+
+// busy is false: an HTTP/2 stream's bytes wait in the connection's shared
+// buffers and flow-control windows, which a handler cannot see.
+func (p *responsePartWriter) busy() bool { return false }
 
 // close does nothing: the handler's return ends the HTTP/2 stream.
 func (p *responsePartWriter) close() {}

@@ -119,6 +119,7 @@ func (r *recorder) part(hdr, data []byte) error {
 	return nil
 }
 func (r *recorder) settle() error { return nil }
+func (r *recorder) busy() bool    { return false }
 func (r *recorder) close()        {}
 
 func TestDropSameFrames(t *testing.T) {
