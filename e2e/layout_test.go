@@ -38,6 +38,9 @@ type layout struct {
 	Width, Height             float64
 	ScrollWidth, ScrollHeight float64
 	Picture                   box
+	View, Bar                 box    // the space of the one-camera view, and its bar of facts and buttons
+	Layout                    string // "below" or "side": where the bar is
+	HeaderBottom              float64
 	PictureHits               []bool // is the picture what is under its centre and corners
 	Parts                     []box  // the other visible pieces, none inside another
 	Tiles                     []box
@@ -75,6 +78,9 @@ const measureJS = `(() => {
     Width: innerWidth, Height: innerHeight,
     ScrollWidth: document.documentElement.scrollWidth, ScrollHeight: document.documentElement.scrollHeight,
     Picture: pic, PictureHits: hits, Parts: parts,
+    View: box(document.getElementById("view")), Bar: box(document.getElementById("bar")),
+    Layout: document.getElementById("view").dataset.layout || "",
+    HeaderBottom: document.querySelector(".top").getBoundingClientRect().bottom,
     Tiles: [...document.querySelectorAll(".tile")].map(e => box(e, e.querySelector(".tile-name").textContent)),
     MinFontPx: Math.min(...texts.map(e => parseFloat(getComputedStyle(e).fontSize))),
     LowContrast: lowContrast([...document.querySelectorAll("dt, dd, .button span, #title, .brand span, #badge span, .foot p, .foot a, .tile-name, .tile-facts")].filter(shown)),
@@ -196,6 +202,39 @@ func checkPicture(t *testing.T, l layout) {
 	// a phone, most of the height on a desktop.
 	if w, h := p.Right-p.Left, p.Bottom-p.Top; w < 0.85*l.Width && h < 0.7*l.Height {
 		t.Errorf("the picture is only %.0fx%.0f in a %vx%v window", w, h, l.Width, l.Height)
+	}
+	// The picture is as large as the view allows: as wide as the view, or
+	// as tall as it (less the bar under it). No empty band above it.
+	view := l.View
+	barH := 0.0
+	if l.Layout == "below" {
+		barH = l.Bar.Bottom - p.Bottom
+	}
+	if w, h := p.Right-p.Left, p.Bottom-p.Top; w < view.Right-view.Left-1 && h+barH < view.Bottom-view.Top-2 {
+		t.Errorf("the picture %v could be larger in the view %v (bar %s, %v)", p, view, l.Layout, l.Bar)
+	}
+	if gap := p.Top - l.HeaderBottom; gap > 16 {
+		t.Errorf("%.0f px of empty space between the header and the picture %v", gap, p)
+	}
+	// The facts and buttons are next to the picture, not across the window.
+	const near = 24
+	switch l.Layout {
+	case "below":
+		if gap := l.Bar.Top - p.Bottom; gap < 0 || gap > near {
+			t.Errorf("the bar %v is %.0f px under the picture %v", l.Bar, gap, p)
+		}
+		if l.Bar.Left < p.Left-1 || l.Bar.Right > p.Right+1 {
+			t.Errorf("the bar %v is wider than the picture %v", l.Bar, p)
+		}
+	case "side":
+		if gap := l.Bar.Left - p.Right; gap < 0 || gap > near {
+			t.Errorf("the bar %v is %.0f px right of the picture %v", l.Bar, gap, p)
+		}
+		if l.Bar.Top < p.Top-1 || l.Bar.Bottom > p.Bottom+1 {
+			t.Errorf("the bar %v is taller than the picture %v", l.Bar, p)
+		}
+	default:
+		t.Errorf("the view's layout is %q, want below or side", l.Layout)
 	}
 	for i, hit := range l.PictureHits {
 		if !hit {

@@ -33,7 +33,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"-fps", "121"}, "-fps: 121 is out of range"},
 		{[]string{"-quality", "101"}, "-quality: 101 is out of range: use 1 to 100"},
 		{[]string{"-source", "webcam"}, `-source: unknown kind "webcam"`},
-		{[]string{"-source", "file:" + missing}, "no such file"},
+		{[]string{"-source", "file:" + filepath.Dir(missing)}, "no .jpg or .jpeg files in folder"},
 		{[]string{"-source", "file:"}, "needs a path"},
 		{[]string{"-listen", "nonsense"}, `-listen: "nonsense" is not host:port`},
 		{[]string{"-listen", ":99999"}, "-listen: port \"99999\""},
@@ -207,4 +207,41 @@ func TestRunExecFFmpeg(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d", code)
 	}
+}
+
+// A file: source whose file is absent starts, like an absent V4L2 device:
+// the camera shows no signal and says why until the file appears (mounted
+// later), then its frames.
+func TestMissingFileStarts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "later.mjpeg")
+	addr := start(t, []string{"-listen", "127.0.0.1:0", "-source", "file:" + path, "-idle-timeout", "0", "-fps", "5"}, nil)
+	fake.WaitFor(t, "status to say the file is absent", func() bool {
+		resp, err := http.Get("http://" + addr + "/api/status")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(b), "no such file or directory")
+	})
+	var video []byte
+	for i := range 3 {
+		video = append(video, fake.JPEG(96, 72, i)...)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, video, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	// The no-signal card is 640x480; the file's frames are 96x72.
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	for p := range fake.Stream(ctx, t, "http://"+addr+"/stream") {
+		if w, h, err := mjpeg.Size(p); err == nil && w == 96 && h == 72 {
+			return
+		}
+	}
+	t.Fatal("the stream ended without the file's frames")
 }

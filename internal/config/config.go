@@ -47,6 +47,9 @@ type Config struct {
 
 	// origins says where each value came from, by path ("cameras[1].fps").
 	origins map[string]origin
+	// fileErrs are the mistakes of the file that Parse left out, for
+	// Validate to report with the rest.
+	fileErrs []error
 }
 
 // Camera is one camera: where its frames come from and how they are made.

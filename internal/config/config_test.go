@@ -117,6 +117,39 @@ func TestAllMistakesReported(t *testing.T) {
 	}
 }
 
+// A key that cannot be read does not hide the other mistakes: the file
+// is read without it and checked, and every mistake is reported, in the
+// order of the file.
+func TestEveryMistakeAtOnce(t *testing.T) {
+	cases := []struct{ name, text, want string }{
+		{"misspelt key, bad value, same name", "cameras:\n  - name: a\n    fsp: 30\n    quality: 500\n  - name: a\n",
+			`cam.yaml:3: cameras[0]: unknown field "fsp" (did you mean fps?): use one of name, default, source, size, fps, quality, hflip, vflip, rotation, index, source_args, controls, idle_timeout, stall_timeout, max_frame_size, tokens, drop_same_frames` + "\n" +
+				"cam.yaml:4: cameras[0].quality: 500 is out of range: use 1 to 100\n" +
+				`cam.yaml:5: cameras[1].name: "a" is already the name of cameras[0] (line 2): names must be unique`},
+		{"unreadable values", "log_level: loud\nmax_viewers: many\ncameras:\n  - {name: a, fps: thirty, size: big, controls: {brightness: x}}\n  - {name: b, fps: 0}\n",
+			"cam.yaml:2: max_viewers: \"many\" is not a whole number\n" +
+				"cam.yaml:4: cameras[0].fps: \"thirty\" is not a whole number\n" +
+				"cam.yaml:4: cameras[0].size: \"big\" is not WxH (for example 1280x720)\n" +
+				"cam.yaml:4: cameras[0].controls.brightness: \"x\" is not a whole number\n" +
+				"cam.yaml:1: log_level: \"loud\" is not debug, info, warn or error\n" +
+				"cam.yaml:5: cameras[1].fps: 0 is out of range: use 1 to 120"},
+		// A name left out is no second mistake, though the default name is
+		// then another camera's.
+		{"unreadable name", "cameras:\n  - name: [a]\n  - name: camera\n",
+			"cam.yaml:2: cameras[0].name: a list where text belongs"},
+		{"key twice", "fps: 3\ncameras:\n  - {name: a, quality: 0, quality: 5}\n",
+			`cam.yaml:1: unknown field "fps" (a camera's key: put it under cameras): use one of listen, log_format, log_level, snapshot_timeout, write_timeout, read_header_timeout, max_header_bytes, tls, users, public_status, allow_origin, max_viewers, max_viewers_per_camera, cameras` + "\n" +
+				"cam.yaml:3: cameras[0].quality: set twice (first on line 3)\n" +
+				"cam.yaml:3: cameras[0].quality: 0 is out of range: use 1 to 100"},
+	}
+	for _, c := range cases {
+		_, err := parse(c.text)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s: got\n%v\nwant\n%s", c.name, err, c.want)
+		}
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
 	dir := t.TempDir()
 	big := filepath.Join(dir, "big.yaml")

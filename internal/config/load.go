@@ -1,13 +1,13 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -54,6 +54,9 @@ type origin struct {
 	file  string
 	line  int
 	label string // "-fps" or "FRAMECAST_FPS"
+	// bad marks a value of the file that could not be read: it was left
+	// out, and its mistake already reported.
+	bad bool
 }
 
 // Errorf returns the error for the value at path ("cameras[1].source"):
@@ -92,8 +95,9 @@ func parentPath(p string) string {
 
 // Load reads the configuration file at path. Values the file leaves out
 // get their defaults; a file without cameras gets the one default camera.
-// Load does not validate the values: apply overrides with Set, then call
-// Validate.
+// Load fails only on a file it cannot read at all; a key or value it cannot
+// read is left out and reported by Validate, with every other mistake:
+// apply overrides with Set, then call Validate.
 func Load(path string) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -120,7 +124,8 @@ func unwrapPathError(err error) string {
 }
 
 // Parse reads a configuration from data; name names it in errors. Like
-// Load, it leaves validation to Validate.
+// Load, it fails only on data it cannot read at all, and leaves the rest
+// of the mistakes to Validate.
 func Parse(name string, data []byte) (*Config, error) {
 	c := Default()
 	c.Cameras = nil
@@ -135,18 +140,16 @@ func Parse(name string, data []byte) (*Config, error) {
 	}
 	root := doc.Content[0]
 	w := walker{file: name, origins: c.origins}
-	w.walk(root, reflect.TypeFor[Config](), "", 0)
-	if len(w.errs) > 0 {
+	if !w.walk(root, reflect.TypeFor[Config](), "", 0) {
 		return nil, errors.Join(w.errs...)
 	}
-	// The walk has checked every key and value; the library's strict
-	// decoder now fills the struct.
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil {
+	// The walk has checked every key and value, and left out those it
+	// could not read; the library's decoder now fills the struct.
+	if err := doc.Decode(c); err != nil {
 		return nil, &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
-	if _, ok := c.origins["cameras"]; !ok {
+	c.fileErrs = w.errs
+	if o, ok := c.origins["cameras"]; !ok || o.bad {
 		c.Cameras = []Camera{DefaultCamera()}
 	}
 	for i := range c.Cameras {
@@ -179,7 +182,7 @@ func (c *Config) fillCamera(i int) {
 		if key == "" {
 			continue
 		}
-		if _, ok := c.origins[fmt.Sprintf("cameras[%d].%s", i, key)]; !ok {
+		if o, ok := c.origins[fmt.Sprintf("cameras[%d].%s", i, key)]; !ok || o.bad {
 			cam.Field(f).Set(def.Field(f))
 		}
 	}
@@ -230,63 +233,59 @@ func (w *walker) fail(n *yaml.Node, path, format string, args ...any) {
 
 var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 
-// walk checks node n, found at path, against type t. depth bounds the
-// aliases followed.
-func (w *walker) walk(n *yaml.Node, t reflect.Type, path string, depth int) {
+// walk checks node n, found at path, against type t, and reports whether
+// n can be read: the mapping holding a value that cannot be read leaves it
+// out (a list cannot, without renumbering the items after it). depth bounds
+// the aliases followed.
+func (w *walker) walk(n *yaml.Node, t reflect.Type, path string, depth int) bool {
 	if n.Kind == yaml.AliasNode {
 		if depth > 8 || n.Alias == nil {
 			w.fail(n, path, "aliases nest too deep")
-			return
+			return false
 		}
-		w.walk(n.Alias, t, path, depth+1)
-		return
+		return w.walk(n.Alias, t, path, depth+1)
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		// YAML would zero the field, which is rarely what an empty line means.
 		w.fail(n, path, "no value: give one, or leave the line out for the default")
-		return
+		return false
 	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) {
 		v := reflect.New(t)
 		if err := n.Decode(v.Interface()); err != nil {
 			w.fail(n, path, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+			return false
 		}
-		return
+		return true
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		w.mapping(n, t, path, depth)
+		return w.mapping(n, t, path, depth)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			w.fail(n, path, "%s where a list belongs (start each item with \"- \")", kindName(n))
-			return
+			return false
 		}
+		ok := true
 		for i, item := range n.Content {
 			p := fmt.Sprintf("%s[%d]", path, i)
 			w.origins[p] = origin{file: w.file, line: item.Line}
-			w.walk(item, t.Elem(), p, depth)
+			if !w.walk(item, t.Elem(), p, depth) {
+				ok = false
+			}
 		}
+		return ok
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
 			w.fail(n, path, "%s where a mapping of names to values belongs", kindName(n))
-			return
+			return false
 		}
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			p := path + "." + k.Value
-			if first, ok := seen[k.Value]; ok {
-				w.fail(k, p, "set twice (first on line %d)", first)
-				continue
-			}
-			seen[k.Value] = k.Line
-			w.origins[p] = origin{file: w.file, line: k.Line}
-			w.walk(v, t.Elem(), p, depth)
-		}
+		w.pairs(n, path, func(k *yaml.Node) (reflect.Type, bool) { return t.Elem(), true }, depth)
+		return true
 	case reflect.String, reflect.Int, reflect.Bool:
 		if n.Kind != yaml.ScalarNode {
 			w.fail(n, path, "%s where %s belongs", kindName(n), scalarName(t))
-			return
+			return false
 		}
 		err := n.Decode(reflect.New(t).Interface())
 		if t.Kind() == reflect.Int && n.ShortTag() != "!!int" {
@@ -302,23 +301,48 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string, depth int) {
 			default:
 				w.fail(n, path, "%q is not text", n.Value)
 			}
+			return false
 		}
-	default:
-		w.fail(n, path, "cannot be set in the file")
+		return true
 	}
+	w.fail(n, path, "cannot be set in the file")
+	return false
 }
 
 // mapping checks a YAML mapping against struct type t.
-func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string, depth int) {
+func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string, depth int) bool {
 	what := "settings"
 	if path != "" {
 		what = path
 	}
 	if n.Kind != yaml.MappingNode {
 		w.fail(n, path, "%s where a mapping of %s belongs", kindName(n), what)
-		return
+		return false
 	}
 	fields, names := keysOf(t)
+	w.pairs(n, path, func(k *yaml.Node) (reflect.Type, bool) {
+		ft, ok := fields[k.Value]
+		if !ok {
+			hint := ""
+			if near := nearest(k.Value, names); near != "" {
+				hint = fmt.Sprintf(" (did you mean %s?)", near)
+			}
+			if _, cam := keysOf(reflect.TypeFor[Camera]()); t == reflect.TypeFor[Config]() && slices.Contains(cam, k.Value) {
+				hint = " (a camera's key: put it under cameras)"
+			}
+			w.fail(k, path, "unknown field %q%s: use one of %s", k.Value, hint, strings.Join(names, ", "))
+		}
+		return ft, ok
+	}, depth)
+	return true
+}
+
+// pairs checks the pairs of mapping n, found at path, whose values are of
+// the type typeOf gives for their key. It leaves out of n the pairs it
+// cannot read: an unknown key (typeOf says so), a key set twice, a value
+// that cannot be read, so that the rest can be read and checked.
+func (w *walker) pairs(n *yaml.Node, path string, typeOf func(k *yaml.Node) (reflect.Type, bool), depth int) {
+	kept := make([]*yaml.Node, 0, len(n.Content))
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -326,13 +350,8 @@ func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string, depth int) {
 		if path != "" {
 			p = path + "." + k.Value
 		}
-		ft, ok := fields[k.Value]
+		t, ok := typeOf(k)
 		if !ok {
-			hint := ""
-			if near := nearest(k.Value, names); near != "" {
-				hint = fmt.Sprintf(" (did you mean %s?)", near)
-			}
-			w.fail(k, path, "unknown field %q%s: use one of %s", k.Value, hint, strings.Join(names, ", "))
 			continue
 		}
 		if first, ok := seen[k.Value]; ok {
@@ -341,8 +360,13 @@ func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string, depth int) {
 		}
 		seen[k.Value] = k.Line
 		w.origins[p] = origin{file: w.file, line: k.Line}
-		w.walk(v, ft, p, depth)
+		if !w.walk(v, t, p, depth) {
+			w.origins[p] = origin{file: w.file, line: k.Line, bad: true}
+			continue
+		}
+		kept = append(kept, k, v)
 	}
+	n.Content = kept
 }
 
 // keysOf returns the keys of struct type t and the type of each: for

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -122,6 +123,60 @@ func TestDefaultsAreValid(t *testing.T) {
 		seen[s.Name] = true
 		if s.Help == "" || s.Key == "" {
 			t.Errorf("%+v lacks help or key", s)
+		}
+	}
+}
+
+// deploy/framecast.yaml shows every key of the table, set or commented
+// out, and loads; with every commented key set, it still reads.
+func TestExampleFile(t *testing.T) {
+	const example = "../../deploy/framecast.yaml"
+	cfg, err := config.Load(example)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^ *#? *(?:- )?([a-z_]+):`).FindAllStringSubmatch(string(data), -1) {
+		keys[m[1]] = true
+	}
+	for _, s := range config.Settings() {
+		for _, k := range strings.Split(s.Key, ".") {
+			if !keys[k] {
+				t.Errorf("%s lacks %s (of %s)", example, k, s.Key)
+			}
+		}
+	}
+	all := regexp.MustCompile(`(?m)^( *)#(  +)?(\S)`).ReplaceAllString(string(data), "${1}${2}${3}")
+	cfg, err = config.Parse("uncommented", []byte(all))
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			// The certificate files and the hash are placeholders.
+			if !strings.Contains(line, "tls.cert:") && !strings.Contains(line, "password_hash:") {
+				t.Errorf("with every key set: %s", line)
+			}
+		}
+	}
+}
+
+// README names every key of the file.
+func TestREADMEKeys(t *testing.T) {
+	data, err := os.ReadFile(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range config.Settings() {
+		if !strings.Contains(string(data), "`"+s.Key+"`") {
+			t.Errorf("README lacks the key %s", s.Key)
 		}
 	}
 }

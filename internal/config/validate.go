@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,9 +20,11 @@ func (c *Config) Validate() error {
 	if c.origins == nil {
 		c.origins = map[string]origin{}
 	}
-	var errs []error
+	errs := slices.Clone(c.fileErrs)
 	bad := func(path, format string, args ...any) {
-		errs = append(errs, c.Errorf(path, format, args...))
+		if !c.leftOut(path) {
+			errs = append(errs, c.Errorf(path, format, args...))
+		}
 	}
 	for i := range table {
 		if st := &table[i]; !st.Camera && st.rule != nil {
@@ -46,8 +49,8 @@ func (c *Config) Validate() error {
 		at := func(field string) string { return fmt.Sprintf("cameras[%d].%s", i, field) }
 		cam.validate(at, bad)
 		switch j, dup := names[cam.Name]; {
-		case !ValidName(cam.Name):
-			// The table's rule has said so.
+		case !ValidName(cam.Name) || c.leftOut(at("name")):
+			// The table's rule or the file's reading has said so.
 		case dup:
 			first := fmt.Sprintf("cameras[%d].name", j)
 			if c.origins[first].label != "" {
@@ -69,6 +72,18 @@ func (c *Config) Validate() error {
 		cam.validateTokens(at, bad, tokens)
 	}
 	return errors.Join(errs...)
+}
+
+// leftOut reports whether the value at path, or one holding it, is one
+// the file gave but Parse could not read: its mistake is reported, and its
+// default is no mistake of the user's.
+func (c *Config) leftOut(path string) bool {
+	for p := path; p != ""; p = parentPath(p) {
+		if c.origins[p].bad {
+			return true
+		}
+	}
+	return false
 }
 
 // onLine is " (line N)" for a value from the file, or "".

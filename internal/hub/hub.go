@@ -330,14 +330,7 @@ func (h *Hub) loop(ctx context.Context, prev <-chan struct{}, done chan<- struct
 			backoff = h.cfg.MinBackoff
 		}
 		h.restarts.Add(1)
-		// A source's error can quote a camera URL with its password.
-		msg := redact.URLs(err.Error())
-		h.mu.Lock()
-		h.state = Failed
-		h.lastErr = msg
-		h.errAt = time.Now()
-		h.mu.Unlock()
-		h.log.Warn("source failed", "err", msg, "retry_in", backoff)
+		h.fail(err, "retry_in", backoff)
 		h.waitBackoff(ctx, backoff)
 		backoff = min(backoff*2, h.cfg.MaxBackoff)
 		h.mu.Lock()
@@ -350,11 +343,12 @@ func (h *Hub) loop(ctx context.Context, prev <-chan struct{}, done chan<- struct
 
 // runOnce runs the source once, cancelling it if it stalls.
 func (h *Hub) runOnce(ctx context.Context) (err error, gotFrame bool) {
-	ctx, cancel := context.WithCancelCause(ctx)
+	rctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var got atomic.Bool
 	alive := func() { got.Store(true) }
 	if st := h.cfg.StallTimeout; st > 0 {
+		// The first frame gets twice as long: a camera takes a moment to open.
 		t := time.AfterFunc(2*st, func() { cancel(errStalled) })
 		defer t.Stop()
 		alive = func() {
@@ -362,22 +356,79 @@ func (h *Hub) runOnce(ctx context.Context) (err error, gotFrame bool) {
 			t.Reset(st)
 		}
 	}
-	if h.cfg.H264 != nil {
-		h.mu.Lock()
-		h.chain = chain{} // the new run's pictures do not follow the last run's
-		h.mu.Unlock()
-		err = h.cfg.H264.RunH264(ctx, h.emitterH264(ctx, alive))
-	} else {
-		err = h.cfg.Source.Run(ctx, h.emitter(ctx, alive))
-	}
-	if errors.Is(context.Cause(ctx), errStalled) {
+	stallErr := func() error {
 		wait := h.cfg.StallTimeout
 		if !got.Load() {
 			wait *= 2
 		}
-		err = fmt.Errorf("no frame for %v", wait)
+		return fmt.Errorf("no frame for %v", wait)
+	}
+	ran := make(chan error, 1)
+	if h.cfg.H264 != nil {
+		h.mu.Lock()
+		h.chain = chain{} // the new run's pictures do not follow the last run's
+		h.mu.Unlock()
+		go func() { ran <- h.cfg.H264.RunH264(rctx, h.emitterH264(rctx, alive)) }()
+	} else {
+		go func() { ran <- h.cfg.Source.Run(rctx, h.emitter(rctx, alive)) }()
+	}
+	select {
+	case err = <-ran:
+	case <-rctx.Done():
+		err = h.awaitStop(ctx, ran, stallErr)
+	}
+	if errors.Is(context.Cause(rctx), errStalled) {
+		err = stallErr()
 	}
 	return err, got.Load()
+}
+
+// stopWait is how long a source gets to return once told to stop before
+// the hub says so: in the log, and after a stall in status and on the card.
+const stopWait = 5 * time.Second
+
+// awaitStop waits for a source that was told to stop to return its error
+// on ran. A source that stalled and does not stop is shown as failed, with
+// the no-signal card, for as long as it lingers: no restart may begin
+// before it returns (an exclusive camera must be released first).
+func (h *Hub) awaitStop(ctx context.Context, ran <-chan error, stallErr func() error) error {
+	t := time.NewTimer(stopWait)
+	defer t.Stop()
+	select {
+	case err := <-ran:
+		return err
+	case <-t.C:
+	}
+	h.log.Error("source does not stop", "waited", stopWait)
+	if ctx.Err() != nil {
+		return <-ran // an idle stop or Close: nobody is watching
+	}
+	h.fail(fmt.Errorf("%w, and the source does not stop", stallErr()))
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		h.publishNoSignal()
+		select {
+		case err := <-ran:
+			return err
+		case <-ctx.Done():
+			return <-ran
+		case <-tick.C:
+		}
+	}
+}
+
+// fail records that the source failed with err, for status and the log
+// (with the attributes args).
+func (h *Hub) fail(err error, args ...any) {
+	// A source's error can quote a camera URL with its password.
+	msg := redact.URLs(err.Error())
+	h.mu.Lock()
+	h.state = Failed
+	h.lastErr = msg
+	h.errAt = time.Now()
+	h.mu.Unlock()
+	h.log.Warn("source failed", append([]any{"err", msg}, args...)...)
 }
 
 // waitBackoff shows the no-signal card, refreshed every second so its clock
@@ -428,7 +479,9 @@ func (h *Hub) publishNoSignal() {
 	h.mu.Unlock()
 }
 
-// Close stops the source, waits for it to return, and ends every Next.
+// Close stops the source, waits for it to return, and ends every Next. A
+// source that does not return within a few seconds is logged and left
+// behind, so that shutdown is bounded whatever a source does.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	h.closed = true
@@ -439,7 +492,13 @@ func (h *Hub) Close() {
 	h.state = Idle
 	done := h.done
 	h.mu.Unlock()
-	<-done
+	t := time.NewTimer(stopWait)
+	select {
+	case <-done:
+	case <-t.C:
+		h.log.Error("source did not stop; closing without it", "waited", stopWait)
+	}
+	t.Stop()
 	h.mu.Lock()
 	h.swap(&slot{next: make(chan struct{}), closed: true})
 	h.mu.Unlock()

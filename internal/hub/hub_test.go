@@ -489,3 +489,41 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// A source that ignores cancellation and never sends a frame: the stall
+// timeout still fires before the first frame, viewers see the failure on
+// the card, and Close returns in bounded time.
+func TestSourceThatDoesNotStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		src := hub.SourceFunc(func(ctx context.Context, emit func(mjpeg.Frame)) error {
+			<-release // a read that nothing interrupts
+			return nil
+		})
+		begin := time.Now()
+		h := hub.New(hub.Config{Source: src, StallTimeout: 2 * time.Second, NoSignal: noSignal,
+			Logger: slog.New(slog.DiscardHandler)})
+		f, err := h.Next(t.Context(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The stall fired after 4s (twice the timeout before the first
+		// frame); the source had 5s more to return.
+		if !f.NoSignal || time.Since(begin) != 9*time.Second {
+			t.Fatalf("first frame %q after %v", f.Data, time.Since(begin))
+		}
+		st := h.Status()
+		if st.State != hub.Failed || st.LastError != "no frame for 4s, and the source does not stop" {
+			t.Errorf("state %s, last error %q", st.State, st.LastError)
+		}
+		start := time.Now()
+		h.Close()
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("Close took %v", d)
+		}
+		if _, err := h.Next(t.Context(), 0); !errors.Is(err, hub.ErrClosed) {
+			t.Errorf("Next after Close: %v", err)
+		}
+		close(release)
+	})
+}

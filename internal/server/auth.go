@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -39,11 +40,13 @@ var dummyHash = []byte("$2a$10$f2U56PN5TlAKfwvn/TdRAeAYb66sdYG1qmA7zsJcyJy1ugkKr
 
 // authState is what Handler builds from the auth fields of a Server.
 type authState struct {
-	on     bool
-	tokens []tokenHash
-	fails  *failLimiter
-	cache  credCache
-	dummy  []byte // a hash to compare with for unknown user names
+	on       bool
+	tokens   []tokenHash
+	fails    *failLimiter
+	gate     *hashGate
+	cache    credCache
+	dummy    []byte       // a hash to compare with for unknown user names
+	failures atomic.Int64 // failed logins and invalid tokens, for /metrics
 }
 
 // tokenHash is a Token with its secret hashed, so comparisons take the same
@@ -78,7 +81,8 @@ func (s *Server) initAuth() {
 		n = 5
 	}
 	a.fails = newFailLimiter(n, time.Minute, 4096)
-	a.cache = credCache{entries: map[[sha256.Size]byte]time.Time{}}
+	a.gate = newHashGate()
+	a.cache = credCache{entries: map[[sha256.Size]byte]time.Time{}, flights: map[[sha256.Size]byte]*flight{}}
 	rand.Read(a.cache.key[:])
 }
 
@@ -86,50 +90,52 @@ func (s *Server) initAuth() {
 // auth opens everything; a ?token= opens cam's stream and snapshot only, so
 // cam is nil on every other route.
 func (s *Server) allow(w http.ResponseWriter, r *http.Request, cam *hub.Hub) bool {
-	a := &s.auth
-	if !a.on {
+	if !s.auth.on {
 		return true
 	}
-	client := clientKey(r.RemoteAddr)
 	now := time.Now()
-	if wait := a.fails.blocked(client, now); wait > 0 {
-		secs := strconv.Itoa(int((wait + time.Second - 1) / time.Second))
-		w.Header().Set("Retry-After", secs)
-		httpError(w, http.StatusTooManyRequests, "too many failed attempts: retry in "+secs+" s")
-		return false
-	}
-	token := ""
 	if cam != nil {
-		token = r.URL.Query().Get("token")
-	}
-	if token != "" {
-		t := a.matchToken(token)
-		switch {
-		case t == nil:
-			s.failed(w, r, client, now, "invalid token", "")
-			return false
-		case !t.Expires.IsZero() && !now.Before(t.Expires):
-			// An expired token is no guess: it is not counted as one.
-			s.Logger.Warn("auth failed", "client", r.RemoteAddr, "path", r.URL.Path, "reason", "token expired", "camera", t.Camera)
-			challenge(w, "token expired")
-			return false
-		case t.Camera != cam.Name():
-			s.Logger.Warn("auth refused", "client", r.RemoteAddr, "path", r.URL.Path, "reason", "token for another camera", "camera", t.Camera)
-			httpError(w, http.StatusForbidden, "token is not valid for camera "+strconv.Quote(cam.Name()))
-			return false
+		if token := r.URL.Query().Get("token"); token != "" {
+			return s.allowToken(w, r, cam, token, now)
 		}
-		return true
 	}
 	user, pass, ok := r.BasicAuth()
 	if !ok {
 		challenge(w, "authentication required")
 		return false
 	}
-	if !s.checkUser(user, pass, now) {
-		s.failed(w, r, client, now, "wrong user name or password", user)
+	res := s.checkUser(clientKey(r.RemoteAddr), user, pass, now)
+	switch {
+	case res.wait > 0:
+		secs := strconv.Itoa(int((res.wait + time.Second - 1) / time.Second))
+		w.Header().Set("Retry-After", secs)
+		httpError(w, http.StatusTooManyRequests, "too many failed attempts: retry in "+secs+" s")
+		return false
+	case !res.ok:
+		s.failed(w, r, "wrong user name or password", user, res.n)
 		return false
 	}
-	a.fails.forget(client)
+	return true
+}
+
+// allowToken is allow for a ?token=. A token is a 128-bit secret, checked
+// at the cost of one SHA-256: no one guesses it, so wrong ones are not
+// counted as guesses and a token is never refused for others' guessing.
+func (s *Server) allowToken(w http.ResponseWriter, r *http.Request, cam *hub.Hub, token string, now time.Time) bool {
+	t := s.auth.matchToken(token)
+	switch {
+	case t == nil:
+		s.failed(w, r, "invalid token", "", 0)
+		return false
+	case !t.Expires.IsZero() && !now.Before(t.Expires):
+		s.Logger.Warn("auth failed", "client", r.RemoteAddr, "path", r.URL.Path, "reason", "token expired", "camera", t.Camera)
+		challenge(w, "token expired")
+		return false
+	case t.Camera != cam.Name():
+		s.Logger.Warn("auth refused", "client", r.RemoteAddr, "path", r.URL.Path, "reason", "token for another camera", "camera", t.Camera)
+		httpError(w, http.StatusForbidden, "token is not valid for camera "+strconv.Quote(cam.Name()))
+		return false
+	}
 	return true
 }
 
@@ -150,16 +156,20 @@ func (s *Server) guardStatus(next http.HandlerFunc) http.HandlerFunc {
 	return s.guard(next)
 }
 
-// failed counts a failed attempt of client, logs it and answers 401.
-func (s *Server) failed(w http.ResponseWriter, r *http.Request, client string, now time.Time, reason, user string) {
-	n, blocked := s.auth.fails.fail(client, now)
-	args := []any{"client", r.RemoteAddr, "path", r.URL.Path, "reason", reason, "failures", n}
+// failed logs a failed attempt, n in its window (0 when not counted),
+// and answers 401.
+func (s *Server) failed(w http.ResponseWriter, r *http.Request, reason, user string, n int) {
+	s.auth.failures.Add(1)
+	args := []any{"client", r.RemoteAddr, "path", r.URL.Path, "reason", reason}
+	if n > 0 {
+		args = append(args, "failures", n)
+	}
 	if user != "" {
 		args = append(args, "user", user)
 	}
 	s.Logger.Warn("auth failed", args...)
-	if blocked {
-		s.Logger.Warn("auth blocked", "client", client, "for", s.auth.fails.window)
+	if n == s.auth.fails.max {
+		s.Logger.Warn("auth blocked", "client", clientKey(r.RemoteAddr), "user", user, "for", s.auth.fails.window)
 	}
 	challenge(w, reason)
 }
@@ -184,40 +194,108 @@ func (a *authState) matchToken(guess string) *Token {
 	return found
 }
 
-// checkUser reports whether pass is user's password. A success is
-// remembered for a while: browsers send the password with every request,
-// and bcrypt costs tens of milliseconds of a Pi's CPU each time.
-func (s *Server) checkUser(user, pass string, now time.Time) bool {
-	c := &s.auth.cache
-	mac := hmac.New(sha256.New, c.key[:])
-	mac.Write([]byte(user))
-	mac.Write([]byte{0})
-	mac.Write([]byte(pass))
-	var key [sha256.Size]byte
-	mac.Sum(key[:0])
-	if c.get(key, now) {
-		return true
+// authResult is the outcome of a password check.
+type authResult struct {
+	ok   bool
+	n    int           // the attempt's count in its window
+	wait time.Duration // when not 0, the attempt was refused unchecked for this long
+}
+
+// checkUser checks user's password pass, sent from the client address
+// addr (a clientKey). Attempts are counted per address and user name
+// before bcrypt runs, so guesses sent at once are limited as guesses sent
+// in turn, and guessing at one name from an address (a NAT, a proxy)
+// leaves the other names and tokens usable from there.
+//
+// A success is remembered for a while: browsers send the password with
+// every request, and bcrypt costs tens of milliseconds of a Pi's CPU each
+// time. The same name and password sent at once (a page opening several
+// cameras) are checked once and counted once.
+func (s *Server) checkUser(addr, user, pass string, now time.Time) authResult {
+	a := &s.auth
+	key := addr + "\x00" + user
+	if wait := a.fails.blocked(key, now); wait > 0 {
+		return authResult{wait: wait}
+	}
+	c := &a.cache
+	ck := c.keyOf(user, pass)
+	if c.get(ck, now) {
+		return authResult{ok: true}
+	}
+	f, first := c.join(ck)
+	if !first {
+		<-f.done
+		return f.res
+	}
+	defer c.land(ck, f)
+	n, wait := a.fails.attempt(key, now)
+	if wait > 0 {
+		f.res = authResult{wait: wait}
+		return f.res
 	}
 	hash, known := s.Users[user]
 	if !known {
-		hash = string(s.auth.dummy)
+		hash = string(a.dummy)
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(pass)) != nil || !known {
-		return false
+	leave := a.gate.enter(addr)
+	ok := bcrypt.CompareHashAndPassword([]byte(hash), []byte(pass)) == nil && known
+	leave()
+	if ok {
+		c.put(ck, time.Now().Add(credTTL))
+		a.fails.forget(key)
 	}
-	c.put(key, now.Add(credTTL))
-	return true
+	f.res = authResult{ok: ok, n: n}
+	return f.res
 }
 
 // credTTL is how long a verified password is remembered.
 const credTTL = 5 * time.Minute
 
 // credCache remembers recently verified credentials by a keyed hash of the
-// name and password, so the password itself is never kept.
+// name and password, so the password itself is never kept, and the checks
+// under way.
 type credCache struct {
 	key     [32]byte
 	mu      sync.Mutex
 	entries map[[sha256.Size]byte]time.Time // keyed hash → expiry
+	flights map[[sha256.Size]byte]*flight   // checks under way
+}
+
+// flight is a check under way; done is closed once res is set.
+type flight struct {
+	done chan struct{}
+	res  authResult
+}
+
+// keyOf is the keyed hash of user and pass.
+func (c *credCache) keyOf(user, pass string) (k [sha256.Size]byte) {
+	mac := hmac.New(sha256.New, c.key[:])
+	mac.Write([]byte(user))
+	mac.Write([]byte{0})
+	mac.Write([]byte(pass))
+	mac.Sum(k[:0])
+	return k
+}
+
+// join returns the check of k under way, or starts one (first is true);
+// the one who started it calls land when its result is set.
+func (c *credCache) join(k [sha256.Size]byte) (f *flight, first bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if f := c.flights[k]; f != nil {
+		return f, false
+	}
+	f = &flight{done: make(chan struct{})}
+	c.flights[k] = f
+	return f, true
+}
+
+// land ends the check f of k, waking those who joined it.
+func (c *credCache) land(k [sha256.Size]byte, f *flight) {
+	c.mu.Lock()
+	delete(c.flights, k)
+	c.mu.Unlock()
+	close(f.done)
 }
 
 func (c *credCache) get(k [sha256.Size]byte, now time.Time) bool {

@@ -4,8 +4,8 @@ import (
 	"container/list"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -28,18 +28,20 @@ func clientKey(remote string) string {
 	return ip.String()
 }
 
-// failLimiter counts failed attempts per client in fixed windows: after max
-// failures a client is refused until its window ends. It remembers at most
-// size clients, forgetting the one that failed longest ago.
+// failLimiter counts password attempts per key in fixed windows. An
+// attempt is counted before it is checked, so that guesses sent at once
+// are limited like guesses sent in turn, and a success forgets the key's
+// count. After max attempts in a window the key is refused until the window
+// ends. It remembers at most size keys, forgetting the one tried longest
+// ago.
 type failLimiter struct {
 	max    int
 	window time.Duration
 	size   int
-	total  atomic.Int64
 
 	mu    sync.Mutex
 	byKey map[string]*list.Element
-	order list.List // of *failEntry; the front failed last
+	order list.List // of *failEntry; the front was tried last
 }
 
 type failEntry struct {
@@ -56,6 +58,10 @@ func newFailLimiter(max int, window time.Duration, size int) *failLimiter {
 func (l *failLimiter) blocked(key string, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.blockedLocked(key, now)
+}
+
+func (l *failLimiter) blockedLocked(key string, now time.Time) time.Duration {
 	e := l.byKey[key]
 	if e == nil {
 		return 0
@@ -73,12 +79,14 @@ func (l *failLimiter) blocked(key string, now time.Time) time.Duration {
 	return 0
 }
 
-// fail counts a failure of key; it returns the count in the window and
-// whether this failure started a block.
-func (l *failLimiter) fail(key string, now time.Time) (n int, blocked bool) {
-	l.total.Add(1)
+// attempt counts an attempt of key and returns the count in the window,
+// or, when key is refused, how long for, counting nothing.
+func (l *failLimiter) attempt(key string, now time.Time) (n int, wait time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if wait := l.blockedLocked(key, now); wait > 0 {
+		return 0, wait
+	}
 	e := l.byKey[key]
 	if e == nil {
 		if l.order.Len() >= l.size {
@@ -90,20 +98,61 @@ func (l *failLimiter) fail(key string, now time.Time) (n int, blocked bool) {
 		l.byKey[key] = e
 	}
 	f := e.Value.(*failEntry)
-	if !now.Before(f.start.Add(l.window)) {
-		f.start, f.n = now, 0
-	}
 	l.order.MoveToFront(e)
 	f.n++
-	return f.n, f.n == l.max
+	return f.n, 0
 }
 
-// forget clears key's failures after it authenticated.
+// forget clears key's attempts after it authenticated.
 func (l *failLimiter) forget(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if e := l.byKey[key]; e != nil {
 		l.order.Remove(e)
 		delete(l.byKey, key)
+	}
+}
+
+// hashGate bounds the bcrypt comparisons running at once: in all, so that
+// guessing cannot take the CPU from viewers, and per address, so that one
+// client cannot take every turn. Those waiting take no CPU.
+type hashGate struct {
+	all chan struct{}
+
+	mu  sync.Mutex
+	per map[string]*addrTurn
+}
+
+// addrTurn is one address's turn: a comparison at a time.
+type addrTurn struct {
+	ch    chan struct{}
+	users int // comparisons running or waiting
+}
+
+// newHashGate allows half the CPUs' worth of comparisons at once, at least one.
+func newHashGate() *hashGate {
+	return &hashGate{all: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)), per: map[string]*addrTurn{}}
+}
+
+// enter waits for a turn of addr and returns the function that ends it.
+func (g *hashGate) enter(addr string) (leave func()) {
+	g.mu.Lock()
+	t := g.per[addr]
+	if t == nil {
+		t = &addrTurn{ch: make(chan struct{}, 1)}
+		g.per[addr] = t
+	}
+	t.users++
+	g.mu.Unlock()
+	t.ch <- struct{}{}
+	g.all <- struct{}{}
+	return func() {
+		<-g.all
+		<-t.ch
+		g.mu.Lock()
+		if t.users--; t.users == 0 {
+			delete(g.per, addr)
+		}
+		g.mu.Unlock()
 	}
 }

@@ -2,7 +2,9 @@ package server
 
 import (
 	"strconv"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -28,27 +30,27 @@ func TestFailLimiterWindow(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	steps := []struct {
 		at      time.Duration
-		fail    bool          // count a failure, else ask blocked
-		n       int           // count after a failure
-		started bool          // the failure started a block
-		wait    time.Duration // what blocked returns
+		attempt bool          // count an attempt, else ask blocked
+		n       int           // count after an attempt
+		wait    time.Duration // what attempt or blocked returns
 	}{
-		{at: 0, fail: true, n: 1},
+		{at: 0, attempt: true, n: 1},
 		{at: time.Second, wait: 0},
-		{at: 10 * time.Second, fail: true, n: 2},
-		{at: 20 * time.Second, fail: true, n: 3, started: true},
+		{at: 10 * time.Second, attempt: true, n: 2},
+		{at: 20 * time.Second, attempt: true, n: 3},
 		{at: 20 * time.Second, wait: 40 * time.Second},
+		{at: 30 * time.Second, attempt: true, wait: 30 * time.Second}, // refused, not counted
 		{at: 59 * time.Second, wait: time.Second},
 		{at: 60 * time.Second, wait: 0}, // the window ended: forgotten
-		{at: 61 * time.Second, fail: true, n: 1},
-		{at: 121 * time.Second, fail: true, n: 1}, // a new window
+		{at: 61 * time.Second, attempt: true, n: 1},
+		{at: 121 * time.Second, attempt: true, n: 1}, // a new window
 	}
 	for i, s := range steps {
 		now := t0.Add(s.at)
-		if s.fail {
-			n, started := l.fail("a", now)
-			if n != s.n || started != s.started {
-				t.Errorf("step %d: fail = %d, %v; want %d, %v", i, n, started, s.n, s.started)
+		if s.attempt {
+			n, wait := l.attempt("a", now)
+			if n != s.n || wait != s.wait {
+				t.Errorf("step %d: attempt = %d, %v; want %d, %v", i, n, wait, s.n, s.wait)
 			}
 			continue
 		}
@@ -57,31 +59,31 @@ func TestFailLimiterWindow(t *testing.T) {
 		}
 	}
 	if got := l.blocked("b", t0); got != 0 {
-		t.Errorf("another client blocked for %v", got)
+		t.Errorf("another key blocked for %v", got)
 	}
 }
 
-// TestFailLimiterBounded: a flood of addresses keeps at most size entries,
-// forgetting those that failed longest ago, never the latest.
+// TestFailLimiterBounded: a flood of keys keeps at most size entries,
+// forgetting those tried longest ago, never the latest.
 func TestFailLimiterBounded(t *testing.T) {
 	l := newFailLimiter(2, time.Minute, 100)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	l.fail("keep", now)
-	l.fail("keep", now)
+	l.attempt("keep", now)
+	l.attempt("keep", now)
 	for i := range 1000 {
-		l.fail("10.0.0."+strconv.Itoa(i), now)
+		l.attempt("10.0.0."+strconv.Itoa(i), now)
 		if i%50 == 0 {
-			l.fail("keep", now) // still failing: stays remembered
+			l.attempt("keep", now) // still trying: stays remembered
 		}
 	}
 	if n := l.order.Len(); n != 100 {
 		t.Errorf("%d entries, want 100", n)
 	}
 	if l.blocked("keep", now) == 0 {
-		t.Error("a client failing all along was forgotten")
+		t.Error("a key tried all along was forgotten")
 	}
 	if l.blocked("10.0.0.0", now) != 0 || l.order.Len() != 100 {
-		t.Error("the oldest client is still there")
+		t.Error("the oldest key is still there")
 	}
 	l.forget("keep")
 	if l.blocked("keep", now) != 0 {
@@ -99,8 +101,52 @@ func BenchmarkFailLimiter(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		l.fail(keys[i%len(keys)], now)
+		l.attempt(keys[i%len(keys)], now)
 		l.blocked(keys[(i+1)%len(keys)], now)
 		i++
 	}
+}
+
+// TestHashGate: comparisons run one at a time per address and at most
+// cap(all) at once in all, and every one gets its turn.
+func TestHashGate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newHashGate()
+		g.all = make(chan struct{}, 2)
+		var (
+			mu         sync.Mutex
+			per        = map[string]int{}
+			total, top int
+			done       int
+		)
+		var wg sync.WaitGroup
+		for i := range 30 {
+			addr := "10.0.0." + strconv.Itoa(i%3)
+			wg.Go(func() {
+				leave := g.enter(addr)
+				mu.Lock()
+				per[addr]++
+				total++
+				if per[addr] > 1 {
+					t.Errorf("%d comparisons at once for %s", per[addr], addr)
+				}
+				top = max(top, total)
+				mu.Unlock()
+				time.Sleep(50 * time.Millisecond) // a comparison
+				mu.Lock()
+				per[addr]--
+				total--
+				done++
+				mu.Unlock()
+				leave()
+			})
+		}
+		wg.Wait()
+		if top != 2 || done != 30 {
+			t.Errorf("at most %d at once (want 2), %d done (want 30)", top, done)
+		}
+		if len(g.per) != 0 {
+			t.Errorf("%d addresses left in the gate", len(g.per))
+		}
+	})
 }

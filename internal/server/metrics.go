@@ -98,7 +98,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	family("framecast_auth_failures_total", "counter", "Failed logins and invalid tokens.")
-	sample("framecast_auth_failures_total", float64(s.auth.fails.total.Load()))
+	sample("framecast_auth_failures_total", float64(s.auth.failures.Load()))
 	family("framecast_viewers_rejected_total", "counter", "Streams refused because a viewer limit was reached.")
 	sample("framecast_viewers_rejected_total", float64(s.viewers.rejected.Load()))
 

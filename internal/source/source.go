@@ -6,7 +6,9 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -42,7 +44,12 @@ func New(c config.Camera, log *slog.Logger) (hub.Source, string, error) {
 			return nil, "", fmt.Errorf("file: needs a path, as in file:/path/to/video.mjpeg")
 		}
 		s := &file.Source{Path: arg, FPS: c.FPS, MaxFrameSize: int(c.MaxFrameSize)}
-		if err := s.Check(); err != nil {
+		// An absent file is no error, as an absent V4L2 device is not: it
+		// may be mounted later, and the hub retries. One that is there but
+		// cannot be used is.
+		if err := s.Check(); errors.Is(err, fs.ErrNotExist) {
+			log.Warn("file absent: showing no signal until it appears", "camera", c.Name, "path", arg)
+		} else if err != nil {
 			return nil, "", fmt.Errorf("%s: %w", c.Source, err)
 		}
 		return s, fmt.Sprintf("file %s @%d", arg, c.FPS), nil

@@ -1,6 +1,7 @@
 package source_test
 
 import (
+	"bytes"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/framecast/framecast/internal/config"
 	"github.com/framecast/framecast/internal/source"
 	"github.com/framecast/framecast/internal/source/execsrc"
+	"github.com/framecast/framecast/internal/source/file"
 	"github.com/framecast/framecast/internal/source/httpsrc"
 	"github.com/framecast/framecast/internal/source/rpicam"
 )
@@ -117,5 +119,32 @@ func TestNewSource(t *testing.T) {
 				tt.check(t, src)
 			}
 		})
+	}
+}
+
+// An absent file is no error, as an absent V4L2 device is not: it may be
+// mounted later, and the hub retries meanwhile. One that is there but
+// holds nothing to show is.
+func TestFileSource(t *testing.T) {
+	dir := t.TempDir()
+	absent := filepath.Join(dir, "later.mjpeg")
+	var logs bytes.Buffer
+	cam := config.DefaultCamera()
+	cam.Source = "file:" + absent
+	src, describe, err := source.New(cam, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil || describe != "file "+absent+" @30" || src.(*file.Source).Path != absent {
+		t.Errorf("absent file: %q, %v", describe, err)
+	}
+	if !strings.Contains(logs.String(), `level=WARN msg="file absent: showing no signal until it appears" camera=camera path=`+absent) {
+		t.Errorf("no warning: %s", logs.String())
+	}
+	for kind, want := range map[string]string{
+		"file:":       "file: needs a path, as in file:/path/to/video.mjpeg",
+		"file:" + dir: "file:" + dir + ": " + dir + ": no .jpg or .jpeg files in folder",
+	} {
+		cam.Source = kind
+		if _, _, err := source.New(cam, slog.New(slog.DiscardHandler)); err == nil || err.Error() != want {
+			t.Errorf("%s: %v, want %s", kind, err, want)
+		}
 	}
 }

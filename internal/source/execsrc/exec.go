@@ -269,18 +269,6 @@ func reapGroup(pgid int) {
 	}
 }
 
-// Subreaper makes this process adopt the orphaned descendants of the
-// commands it starts (prctl PR_SET_CHILD_SUBREAPER), so that what a killed
-// command leaves behind is reaped by Run rather than left as a zombie when
-// PID 1 does not reap. It affects the whole process; call it once from main.
-func Subreaper() error {
-	const prSetChildSubreaper = 36 // <linux/prctl.h>
-	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
-		return errno
-	}
-	return nil
-}
-
 // stderrLog copies a command's stderr to the log, one record per line, at a
 // bounded rate, and remembers the last non-empty line.
 type stderrLog struct {

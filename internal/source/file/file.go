@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/framecast/framecast/pkg/mjpeg"
@@ -53,8 +54,11 @@ func (s *Source) Check() error {
 	return nil
 }
 
-// Run emits frames until ctx ends. It fails when Path cannot be read or
-// holds no valid frame at all.
+// Run emits frames until ctx ends, and returns promptly when it does,
+// whatever Path is. It fails when Path cannot be read or holds no valid
+// frame at all: an empty file, a FIFO that no program writes to, a device
+// such as /dev/zero that gives bytes but never a JPEG. A FIFO is read as
+// long as its writer writes; it is not replayed.
 func (s *Source) Run(ctx context.Context, emit func(mjpeg.Frame)) error {
 	fi, err := os.Stat(s.Path)
 	if err != nil {
@@ -64,16 +68,21 @@ func (s *Source) Run(ctx context.Context, emit func(mjpeg.Frame)) error {
 	if fps <= 0 {
 		fps = 30
 	}
-	next := s.fileFrames
+	var frames func() ([]byte, error)
 	if fi.IsDir() {
-		next = s.folderFrames
+		frames = s.folderFrames()
+	} else {
+		var stop func()
+		frames, stop = s.fileFrames(ctx)
+		defer stop()
 	}
-	frames, stop := next()
-	defer stop()
 	tick := time.NewTicker(time.Second / time.Duration(fps))
 	defer tick.Stop()
 	for {
 		data, err := frames()
+		if ctx.Err() != nil {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -91,49 +100,114 @@ func (s *Source) errEmpty() error {
 	return fmt.Errorf("%s: no valid JPEG frames", s.Path)
 }
 
-// fileFrames reads a stream file, reopening it at its end.
-func (s *Source) fileFrames() (func() ([]byte, error), func()) {
-	var f *os.File
+// fileFrames reads a stream file, reopening it at its end. Its reads end
+// when ctx does.
+func (s *Source) fileFrames(ctx context.Context) (func() ([]byte, error), func()) {
+	var r *reader
 	var sp *mjpeg.Splitter
 	var inPass int
 	var lastDropped int64
 	closeFile := func() {
-		if f != nil {
-			f.Close()
-			f = nil
+		if r != nil {
+			r.close()
+			r = nil
 		}
 	}
 	return func() ([]byte, error) {
 		for {
-			if f == nil {
+			if r == nil {
 				var err error
-				if f, err = os.Open(s.Path); err != nil {
+				if r, err = open(ctx, s.Path, s.maxFrameSize()); err != nil {
 					return nil, err
 				}
-				sp, inPass, lastDropped = mjpeg.NewSplitter(f, s.MaxFrameSize), 0, 0
+				sp, inPass, lastDropped = mjpeg.NewSplitter(r, s.MaxFrameSize), 0, 0
 			}
 			data, err := sp.Next()
 			d := sp.Dropped()
 			s.dropped.Add(d - lastDropped)
 			lastDropped = d
 			if err == nil {
+				r.sinceFrame = 0
 				inPass++
 				return data, nil
 			}
+			read, fifo := r.read, r.fifo
 			closeFile()
 			if !errors.Is(err, io.EOF) {
 				return nil, err
 			}
 			if inPass == 0 {
+				if read == 0 && fifo {
+					return nil, fmt.Errorf("%s: no program writes to this FIFO", s.Path)
+				}
 				return nil, s.errEmpty()
 			}
 		}
 	}, closeFile
 }
 
+func (s *Source) maxFrameSize() int {
+	if s.MaxFrameSize > 0 {
+		return s.MaxFrameSize
+	}
+	return mjpeg.DefaultMaxFrameSize
+}
+
+// reader reads a stream file for one run. A read that blocks (a FIFO
+// whose writer is silent) ends when the run's ctx does, and a stream that
+// holds no frame within a few frame sizes (/dev/zero) is an error rather
+// than a loop without end.
+type reader struct {
+	ctx        context.Context
+	f          *os.File
+	fifo       bool
+	stop       func() bool
+	limit      int64
+	read       int64 // bytes read in all
+	sinceFrame int64 // bytes read since the last frame
+}
+
+// open opens path without blocking: open(2) of a FIFO with no writer
+// would wait for one, out of reach of ctx.
+func open(ctx context.Context, path string, maxFrame int) (*reader, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	r := &reader{ctx: ctx, f: f, limit: 2*int64(maxFrame) + 1<<20}
+	if fi, err := f.Stat(); err == nil {
+		r.fifo = fi.Mode()&os.ModeNamedPipe != 0
+	}
+	// Ends a blocked read of a pollable file (FIFO, socket, terminal);
+	// the reads of other files do not block for long.
+	r.stop = context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Unix(1, 0)) })
+	return r, nil
+}
+
+func (r *reader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if r.sinceFrame > r.limit {
+		return 0, fmt.Errorf("%s: no JPEG frame in %d MiB", r.f.Name(), r.sinceFrame>>20)
+	}
+	n, err := r.f.Read(p)
+	r.read += int64(n)
+	r.sinceFrame += int64(n)
+	if err != nil && r.ctx.Err() != nil {
+		err = r.ctx.Err()
+	}
+	return n, err
+}
+
+func (r *reader) close() {
+	r.stop()
+	r.f.Close()
+}
+
 // folderFrames reads the folder's pictures in name order, listing it anew on
 // every pass so files can be added while it plays.
-func (s *Source) folderFrames() (func() ([]byte, error), func()) {
+func (s *Source) folderFrames() func() ([]byte, error) {
 	var names []string
 	var i, inPass int
 	return func() ([]byte, error) {
@@ -166,7 +240,7 @@ func (s *Source) folderFrames() (func() ([]byte, error), func()) {
 			inPass++
 			return data, nil
 		}
-	}, func() {}
+	}
 }
 
 func (s *Source) pictures() ([]string, error) {

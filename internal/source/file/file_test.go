@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -114,5 +115,93 @@ func TestErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.run) {
 			t.Errorf("Run(%s) = %v, want %q", c.path, err, c.run)
 		}
+	}
+}
+
+// bound is the generous limit of every wait for Run to return; it is never
+// asserted as a duration.
+const bound = time.Minute
+
+// runAsync runs s in a goroutine; frames receives every frame.
+func runAsync(ctx context.Context, s *file.Source) (frames chan []byte, done chan error) {
+	frames, done = make(chan []byte, 100), make(chan error, 1)
+	go func() {
+		done <- s.Run(ctx, func(f mjpeg.Frame) {
+			select {
+			case frames <- f.Data:
+			default:
+			}
+		})
+	}()
+	return frames, done
+}
+
+func waitRun(t *testing.T, done <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(bound):
+		t.Fatal("Run did not return")
+		return nil
+	}
+}
+
+// A FIFO that no program writes to fails at once instead of blocking in
+// open(2) out of reach of ctx.
+func TestFIFOWithoutWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, done := runAsync(context.Background(), &file.Source{Path: path})
+	if err := waitRun(t, done); err == nil || err.Error() != path+": no program writes to this FIFO" {
+		t.Fatalf("Run = %v", err)
+	}
+}
+
+// A FIFO whose writer goes silent: Run returns when ctx ends.
+func TestFIFOSilentWriterStops(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w, err := os.OpenFile(path, os.O_RDWR, 0) // a writer that never blocks opening
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	jpg := fake.JPEG(16, 16, 1)
+	w.Write(jpg)
+	ctx, cancel := context.WithCancel(context.Background())
+	frames, done := runAsync(ctx, &file.Source{Path: path, FPS: 1000})
+	select {
+	case f := <-frames:
+		if !bytes.Equal(f, jpg) {
+			t.Fatal("the frame differs from the one written")
+		}
+	case err := <-done:
+		t.Fatalf("Run = %v before the frame", err)
+	case <-time.After(bound):
+		t.Fatal("no frame")
+	}
+	cancel() // Run now waits in a read that only the stop can end
+	if err := waitRun(t, done); err != nil {
+		t.Fatalf("Run after cancel = %v, want nil", err)
+	}
+}
+
+// /dev/zero gives bytes forever and never a JPEG: Run fails after a few
+// frame sizes, and returns when ctx ends before that.
+func TestDevZero(t *testing.T) {
+	_, done := runAsync(context.Background(), &file.Source{Path: "/dev/zero", MaxFrameSize: 64 << 10})
+	if err := waitRun(t, done); err == nil || err.Error() != "/dev/zero: no JPEG frame in 1 MiB" {
+		t.Fatalf("Run = %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	_, done = runAsync(ctx, &file.Source{Path: "/dev/zero", MaxFrameSize: 1 << 30})
+	cancel()
+	if err := waitRun(t, done); err != nil {
+		t.Fatalf("Run after cancel = %v, want nil", err)
 	}
 }

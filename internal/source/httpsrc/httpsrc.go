@@ -39,7 +39,8 @@ const (
 type Source struct {
 	// URL is http:// or https:// for a stream, or snapshot+http:// or
 	// snapshot+https:// for a JPEG to poll. User and password in the URL
-	// are sent as HTTP basic authentication, never shown in errors.
+	// are sent as HTTP basic authentication, to URL's scheme, host and port
+	// only, and never shown in errors.
 	URL string
 	// FPS is how often a snapshot URL is polled; zero means DefaultFPS. A
 	// poll waits for the previous one: a slow camera gets fewer polls.
@@ -53,6 +54,8 @@ type Source struct {
 	MaxFrameSize int
 	// Client sends the requests; nil means a client of Source's own with
 	// the timeouts above. A given Client's own timeouts apply as they are.
+	// Either way the password goes along a redirect only to the same
+	// scheme, host and port.
 	Client *http.Client
 	// Logger receives connection events; nil means slog.Default().
 	Logger *slog.Logger
@@ -137,29 +140,67 @@ func (s *Source) maxFrame() int {
 	return mjpeg.DefaultMaxFrameSize
 }
 
-// httpClient returns the client to use, making Source's own on first use.
+// httpClient returns the client to use, made on first use: Source's own,
+// or a copy of Client, either way with sameOriginAuth.
 func (s *Source) httpClient() *http.Client {
-	if s.Client != nil {
-		return s.Client
-	}
 	if c := s.client.Load(); c != nil {
 		return c
 	}
-	to := s.timeout()
-	d := &net.Dialer{Timeout: to, KeepAlive: 30 * time.Second}
-	c := &http.Client{Transport: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           d.DialContext,
-		TLSHandshakeTimeout:   to,
-		ResponseHeaderTimeout: to,
-		MaxIdleConnsPerHost:   2,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
-	}}
+	var c *http.Client
+	if s.Client != nil {
+		cc := *s.Client
+		c = &cc
+	} else {
+		to := s.timeout()
+		d := &net.Dialer{Timeout: to, KeepAlive: 30 * time.Second}
+		c = &http.Client{Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           d.DialContext,
+			TLSHandshakeTimeout:   to,
+			ResponseHeaderTimeout: to,
+			MaxIdleConnsPerHost:   2,
+			IdleConnTimeout:       90 * time.Second,
+			ForceAttemptHTTP2:     true,
+		}}
+	}
+	c.CheckRedirect = sameOriginAuth(c.CheckRedirect)
 	if s.client.CompareAndSwap(nil, c) {
 		return c
 	}
 	return s.client.Load()
+}
+
+// sameOriginAuth wraps a redirect policy (nil means net/http's: at most
+// 10) so that the camera's password goes only where the URL sent it: the
+// same scheme, host and port. net/http keeps it for another port of the
+// same host and after a redirect from https to http.
+func sameOriginAuth(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if !sameOrigin(req.URL, via[0].URL) {
+			req.Header.Del("Authorization")
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+}
+
+// sameOrigin reports whether a and b have the same scheme, host and port.
+func sameOrigin(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if strings.EqualFold(u.Scheme, "https") {
+			return "443"
+		}
+		return "80"
+	}
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
 }
 
 // Run pulls frames until ctx ends, then returns nil. It fails, saying why

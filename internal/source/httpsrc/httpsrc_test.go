@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -298,5 +299,59 @@ func TestRefusedInStatus(t *testing.T) {
 		if body.Cameras[0].LastError == closed.URL+"/stream: connection refused" {
 			return
 		}
+	}
+}
+
+// The camera's password follows a redirect only to the same scheme, host
+// and port: not to another port of the same host, not from https to http.
+func TestRedirectAuth(t *testing.T) {
+	var mu sync.Mutex
+	var got []string // the Authorization headers the other server saw
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Get("Authorization"))
+		mu.Unlock()
+		(&fake.Camera{Width: 32, Height: 24}).ServeHTTP(w, r)
+	}))
+	defer other.Close()
+	authed := &fake.Camera{User: "admin", Password: "secret", Width: 32, Height: 24}
+	redirecting := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			http.Redirect(w, r, other.URL+"/stream", http.StatusFound)
+		case "/here":
+			http.Redirect(w, r, "/stream", http.StatusFound)
+		default:
+			authed.ServeHTTP(w, r)
+		}
+	})
+	cam := httptest.NewServer(redirecting)
+	defer cam.Close()
+	tlsCam := httptest.NewTLSServer(redirecting)
+	defer tlsCam.Close()
+	withAuth := func(u string) string { return strings.Replace(u, "://", "://admin:secret@", 1) }
+
+	tests := []struct {
+		name   string
+		src    *httpsrc.Source
+		toAway bool
+	}{
+		{"another port", &httpsrc.Source{URL: withAuth(cam.URL) + "/away", Logger: quiet}, true},
+		{"https to http", &httpsrc.Source{URL: withAuth(tlsCam.URL) + "/away", Client: tlsCam.Client(), Logger: quiet}, true},
+		{"same origin", &httpsrc.Source{URL: withAuth(cam.URL) + "/here", Logger: quiet}, false},
+	}
+	for _, tt := range tests {
+		mu.Lock()
+		got = nil
+		mu.Unlock()
+		frames, err := run(t, tt.src, 2)
+		if err != nil || len(frames) != 2 {
+			t.Fatalf("%s: %d frames, %v", tt.name, len(frames), err)
+		}
+		mu.Lock()
+		if tt.toAway && (len(got) != 1 || got[0] != "") {
+			t.Errorf("%s: the other server got Authorization %q", tt.name, got)
+		}
+		mu.Unlock()
 	}
 }

@@ -95,7 +95,7 @@
     grid: $("grid"), tiles: $("tiles"), view: $("view"), stage: $("stage"),
     screen: $("screen"), live: $("live"), overlayTitle: $("overlay-title"),
     overlayDetail: $("overlay-detail"), overlayNote: $("overlay-note"), size: $("f-size"), fps: $("f-fps"),
-    viewers: $("f-viewers"), age: $("f-age"), back: $("back"), snap: $("snap"),
+    viewers: $("f-viewers"), age: $("f-age"), bar: $("bar"), back: $("back"), snap: $("snap"),
     full: $("full"), fullLabel: $("full-label"), ageNote: $("age-note"), version: $("version"), toast: $("toast"),
   };
 
@@ -406,6 +406,33 @@
   }
   new ResizeObserver(() => layoutTiles()).observe(el.grid);
 
+  // layoutView puts the bar under the picture or beside it, whichever
+  // shows the picture larger, and makes the bar under it as wide as the
+  // picture, so the facts are next to it either way. The bar's height is
+  // measured while it is under the picture and remembered for the choice.
+  let barBelowH = 0;
+  function layoutView() {
+    const W = el.view.clientWidth;
+    const H = el.view.clientHeight;
+    if (!W || !H) return;
+    const cs = getComputedStyle(el.view);
+    const ar = parseFloat(cs.getPropertyValue("--ar")) || 4 / 3;
+    const gap = parseFloat(cs.rowGap) || 0;
+    const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+    const sideW = (parseFloat(cs.getPropertyValue("--side-w")) || 15) * rem;
+    if (el.view.dataset.layout !== "side") barBelowH = el.bar.offsetHeight;
+    const barH = barBelowH || 4 * rem;
+    const below = Math.min(W / ar, H - barH - gap);
+    const side = Math.min(H, (W - sideW - gap) / ar);
+    // A little in favour of the current choice, so it does not flip back
+    // and forth as the bar's height changes with its contents.
+    const bias = el.view.dataset.layout === "side" ? 0.98 : 1.02;
+    const layout = side > below * bias ? "side" : "below";
+    el.view.dataset.layout = layout;
+    if (layout === "below") el.view.style.setProperty("--pic-w", Math.floor(Math.min(W, below * ar)) + "px");
+  }
+  new ResizeObserver(() => layoutView()).observe(el.view);
+
   // failing says whether the camera failed and has not sent a frame
   // since: failed and waiting to retry, or starting again after a failure.
   // Its stream shows the no-signal card then, never a live picture.
@@ -458,7 +485,10 @@
     el.screen.classList.toggle("nopic", !p.loaded || !el.live.naturalWidth);
     const arW = el.live.naturalWidth || (cam && cam.width);
     const arH = el.live.naturalHeight || (cam && cam.height);
-    if (arW && arH) el.view.style.setProperty("--ar", String(arW / arH));
+    if (arW && arH && el.view.style.getPropertyValue("--ar") !== String(arW / arH)) {
+      el.view.style.setProperty("--ar", String(arW / arH));
+      layoutView();
+    }
     let title = "";
     let detail = "";
     let note = "";
