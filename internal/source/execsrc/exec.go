@@ -9,7 +9,6 @@
 package execsrc
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -121,8 +120,7 @@ func (s *Source) Run(ctx context.Context, emit func(mjpeg.Frame)) error {
 	pgid := cmd.Process.Pid
 	log.Debug("command started", "pid", pgid, "args", redact.URLs(strings.Join(s.Args, " ")))
 
-	var stderr stderrLog
-	stderr.log = log
+	stderr := stderrLog{log: log}
 	errDone := make(chan struct{})
 	go func() {
 		defer close(errDone)
@@ -270,65 +268,85 @@ func reapGroup(pgid int) {
 }
 
 // stderrLog copies a command's stderr to the log, one record per line, at a
-// bounded rate, and remembers the last non-empty line.
+// bounded rate, and remembers the last non-empty line. Lines beyond the
+// rate cost a scan and a copy, no allocation: a command that floods its
+// stderr must not take a core.
 type stderrLog struct {
 	log *slog.Logger
 
+	tokens     float64 // records that may be logged now
+	lastRefill time.Time
+	suppressed int
+
 	mu       sync.Mutex
-	lastLine string
+	lastLine []byte // trimmed, at most maxLogLine bytes
 }
 
+// last returns the last non-empty line, credentials in URLs masked.
 func (l *stderrLog) last() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.lastLine
+	return redact.URLs(string(l.lastLine))
 }
 
-// copy reads r to its end. Lines end at \n or \r (ffmpeg redraws its
-// progress line with \r); lines longer than maxLogLine are cut.
+// copy reads r to its end, in chunks. Lines end at \n or \r (ffmpeg
+// redraws its progress line with \r); lines longer than maxLogLine are cut.
 func (l *stderrLog) copy(r io.Reader) {
-	br := bufio.NewReaderSize(r, 4096)
-	var line []byte
-	tokens := float64(logBurst)
-	lastRefill := time.Now()
-	suppressed := 0
-	flush := func() {
-		// ffmpeg names its input URL, password and all, in its errors.
-		text := redact.URLs(string(bytes.TrimSpace(line)))
-		line = line[:0]
-		if text == "" {
-			return
-		}
-		l.mu.Lock()
-		l.lastLine = text
-		l.mu.Unlock()
-		now := time.Now()
-		tokens = min(logBurst, tokens+now.Sub(lastRefill).Seconds()*logPerSec)
-		lastRefill = now
-		if tokens < 1 {
-			suppressed++
-			return
-		}
-		tokens--
-		if suppressed > 0 {
-			l.log.Info("stderr", "line", text, "suppressed", suppressed)
-			suppressed = 0
-			return
-		}
-		l.log.Info("stderr", "line", text)
-	}
+	l.tokens, l.lastRefill = logBurst, time.Now()
+	buf := make([]byte, 16<<10)
+	line := make([]byte, 0, maxLogLine)
 	for {
-		b, err := br.ReadByte()
+		n, err := r.Read(buf)
+		chunk := buf[:n]
+		for len(chunk) > 0 {
+			i := bytes.IndexAny(chunk, "\r\n")
+			if i < 0 {
+				line = appendCut(line, chunk)
+				break
+			}
+			l.line(appendCut(line, chunk[:i]))
+			line = line[:0]
+			chunk = chunk[i+1:]
+		}
 		if err != nil {
-			flush()
+			l.line(line)
+			if l.suppressed > 0 {
+				l.log.Info("stderr", "suppressed", l.suppressed)
+			}
 			return
 		}
-		if b == '\n' || b == '\r' {
-			flush()
-			continue
-		}
-		if len(line) < maxLogLine {
-			line = append(line, b)
-		}
 	}
+}
+
+// appendCut appends b to line up to maxLogLine bytes in all.
+func appendCut(line, b []byte) []byte {
+	return append(line, b[:min(len(b), maxLogLine-len(line))]...)
+}
+
+// line takes one line of stderr: it remembers it and logs it unless the
+// rate is exceeded.
+func (l *stderrLog) line(b []byte) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return
+	}
+	l.mu.Lock()
+	l.lastLine = append(l.lastLine[:0], b...)
+	l.mu.Unlock()
+	now := time.Now()
+	l.tokens = min(logBurst, l.tokens+now.Sub(l.lastRefill).Seconds()*logPerSec)
+	l.lastRefill = now
+	if l.tokens < 1 {
+		l.suppressed++
+		return
+	}
+	l.tokens--
+	// ffmpeg names its input URL, password and all, in its errors.
+	text := redact.URLs(string(b))
+	if l.suppressed > 0 {
+		l.log.Info("stderr", "line", text, "suppressed", l.suppressed)
+		l.suppressed = 0
+		return
+	}
+	l.log.Info("stderr", "line", text)
 }
