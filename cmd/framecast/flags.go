@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/framecast/framecast/internal/config"
@@ -68,34 +67,21 @@ func loadConfig(args, environ []string, stderr io.Writer) (*config.Config, *cli,
 	if c.version {
 		return nil, c, nil
 	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-
-	env, err := framecastEnv(environ)
+	env, err := config.Environ(environ)
 	if err != nil {
 		return nil, nil, err
 	}
-	if v, ok := env["config"]; ok && !given["config"] {
-		c.configFile = v
+	if !isSet(fs, "config") {
+		c.configFile = env.File
 	}
-	delete(env, "config")
-
 	cfg := config.Default()
 	if c.configFile != "" {
 		if cfg, err = config.Load(c.configFile); err != nil {
 			return nil, nil, err
 		}
 	}
-	// Sorted, so that with several mistakes the first reported is stable.
-	names := make([]string, 0, len(env))
-	for name := range env {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := cfg.Set(name, env[name], config.EnvName(name)); err != nil {
-			return nil, nil, err
-		}
+	if err := env.Apply(cfg); err != nil {
+		return nil, nil, err
 	}
 	if err := flags.Apply(cfg); err != nil {
 		return nil, nil, err
@@ -106,26 +92,9 @@ func loadConfig(args, environ []string, stderr io.Writer) (*config.Config, *cli,
 	return cfg, c, nil
 }
 
-// framecastEnv picks the FRAMECAST_* variables out of environ, by setting
-// name (FRAMECAST_MAX_FRAME_SIZE → max-frame-size). A variable that names
-// no setting is an error: it is most likely a typo.
-func framecastEnv(environ []string) (map[string]string, error) {
-	known := map[string]bool{"config": true}
-	for _, s := range config.Settings() {
-		known[s.Name] = s.Flag()
-	}
-	env := map[string]string{}
-	for _, kv := range environ {
-		k, v, _ := strings.Cut(kv, "=")
-		rest, ok := strings.CutPrefix(k, "FRAMECAST_")
-		if !ok {
-			continue
-		}
-		name := strings.ToLower(strings.ReplaceAll(rest, "_", "-"))
-		if !known[name] || k != config.EnvName(name) {
-			return nil, &config.Error{Field: k, Msg: "not a framecast setting: each flag -some-name is FRAMECAST_SOME_NAME (see framecast -help)"}
-		}
-		env[name] = v
-	}
-	return env, nil
+// isSet reports whether the flag name was given.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

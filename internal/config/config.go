@@ -60,7 +60,7 @@ type Camera struct {
 	// no camera is marked, the first one is.
 	Default bool `yaml:"default,omitempty"`
 	// Source says where frames come from, as "kind" or "kind:argument"
-	// (testpattern, file:PATH, ...); cmd/framecast knows the kinds.
+	// (testpattern, file:PATH, ...); package source knows the kinds.
 	Source string `yaml:"source"`
 	// Size is the picture size, written WxH.
 	Size Size `yaml:"size"`

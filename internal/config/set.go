@@ -4,7 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -13,6 +15,50 @@ import (
 // for max-frame-size.
 func EnvName(name string) string {
 	return "FRAMECAST_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// Env is the FRAMECAST_* variables of an environment (see Environ).
+type Env struct {
+	// File is FRAMECAST_CONFIG, the configuration file, or "".
+	File   string
+	values map[string]string // by setting name
+}
+
+// Environ picks the FRAMECAST_* variables out of environ, as os.Environ
+// gives it: FRAMECAST_MAX_FRAME_SIZE sets max-frame-size, FRAMECAST_CONFIG
+// names the file. A variable that names no setting is an error: it is most
+// likely a typo.
+func Environ(environ []string) (*Env, error) {
+	e := &Env{values: map[string]string{}}
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		rest, ok := strings.CutPrefix(k, "FRAMECAST_")
+		if !ok {
+			continue
+		}
+		if k == "FRAMECAST_CONFIG" {
+			e.File = v
+			continue
+		}
+		name := strings.ToLower(strings.ReplaceAll(rest, "_", "-"))
+		if lookup(name) == nil || k != EnvName(name) {
+			return nil, &Error{Field: k, Msg: "not a framecast setting: each flag -some-name is FRAMECAST_SOME_NAME (see framecast -help)"}
+		}
+		e.values[name] = v
+	}
+	return e, nil
+}
+
+// Apply sets on c the settings of the variables, each named in errors by
+// its variable. With several mistakes, the first in the order of the names
+// is reported.
+func (e *Env) Apply(c *Config) error {
+	for _, name := range slices.Sorted(maps.Keys(e.values)) {
+		if err := c.Set(name, e.values[name], EnvName(name)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Set overrides the setting name (a flag name such as "fps") with value;
