@@ -10,7 +10,7 @@ import (
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
 	"img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
 
-// secure wraps every route: the security headers, CORS, and the checks of
+// secure wraps every route: the security headers and the checks of
 // checkRequest.
 func (s *Server) secure(next http.Handler) http.Handler {
 	// The page may be framed by itself and by the allowed origin (a Home
@@ -28,24 +28,43 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		if s.AllowOrigin == "" {
 			h.Set("X-Frame-Options", "SAMEORIGIN")
-		} else {
-			h.Set("Access-Control-Allow-Origin", s.AllowOrigin)
-			if s.AllowOrigin != "*" {
-				// Credentials go with a named origin only; browsers refuse
-				// them with *.
-				h.Set("Access-Control-Allow-Credentials", "true")
-			}
-			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-				// POST is for the camera controls, which take JSON.
-				h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST")
-				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
-				h.Set("Access-Control-Max-Age", "600")
-				w.WriteHeader(http.StatusNoContent)
-				return
-			}
 		}
 		if s.checkRequest(w, r) {
 			next.ServeHTTP(w, r)
 		}
 	})
+}
+
+// cors lets AllowOrigin read a stream or snapshot answer. Only those get
+// CORS headers: status, metrics and the controls stay same-origin.
+func (s *Server) cors(w http.ResponseWriter) {
+	if s.AllowOrigin == "" {
+		return
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", s.AllowOrigin)
+	if s.AllowOrigin != "*" {
+		// Credentials go with a named origin only; browsers refuse them
+		// with *.
+		h.Set("Access-Control-Allow-Credentials", "true")
+	}
+}
+
+// preflight answers the CORS preflight of a stream or snapshot, which a
+// browser sends without credentials before a GET that carries them.
+func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
+	// / is the page, and a stream or snapshot only with mjpg-streamer's ?action=.
+	action := r.URL.Query().Get("action")
+	page := r.URL.Path == "/" && action != "stream" && action != "snapshot"
+	if r.Header.Get("Access-Control-Request-Method") == "" || page {
+		w.Header().Set("Allow", "GET, HEAD")
+		httpError(w, http.StatusMethodNotAllowed, "Method Not Allowed")
+		return
+	}
+	s.cors(w)
+	h := w.Header()
+	h.Set("Access-Control-Allow-Methods", "GET, HEAD")
+	h.Set("Access-Control-Allow-Headers", "Authorization")
+	h.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
 }

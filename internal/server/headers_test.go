@@ -62,24 +62,42 @@ func TestCORS(t *testing.T) {
 		ts := secServe(t, srv)
 
 		// A preflight needs no auth: browsers send it without credentials.
-		req, _ := http.NewRequest("OPTIONS", ts.URL+"/api/status", nil)
-		req.Header.Set("Origin", "https://ha.example:8123")
-		req.Header.Set("Access-Control-Request-Method", "GET")
-		req.Header.Set("Access-Control-Request-Headers", "authorization")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		preflight := func(path string) *http.Response {
+			req, _ := http.NewRequest("OPTIONS", ts.URL+path, nil)
+			req.Header.Set("Origin", "https://ha.example:8123")
+			req.Header.Set("Access-Control-Request-Method", "GET")
+			req.Header.Set("Access-Control-Request-Headers", "authorization")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp
 		}
-		resp.Body.Close()
-		h := resp.Header
-		if resp.StatusCode != 204 || h.Get("Access-Control-Allow-Origin") != tt.origin ||
-			h.Get("Access-Control-Allow-Methods") != "GET, HEAD, POST" || h.Get("Access-Control-Allow-Headers") != "Authorization, Content-Type" ||
-			h.Get("Access-Control-Allow-Credentials") != tt.wantCreds {
-			t.Errorf("%s: preflight %s %v", tt.origin, resp.Status, h)
+		for _, p := range []string{"/snapshot", "/cam/two/stream", "/?action=snapshot"} {
+			resp := preflight(p)
+			h := resp.Header
+			if resp.StatusCode != 204 || h.Get("Access-Control-Allow-Origin") != tt.origin ||
+				h.Get("Access-Control-Allow-Methods") != "GET, HEAD" || h.Get("Access-Control-Allow-Headers") != "Authorization" ||
+				h.Get("Access-Control-Allow-Credentials") != tt.wantCreds {
+				t.Errorf("%s: preflight of %s: %s %v", tt.origin, p, resp.Status, h)
+			}
+		}
+		// Only streams and snapshots are for other origins: status,
+		// metrics, the page and the controls are not.
+		good := basic(secUser, secPassword)
+		for _, p := range []string{"/api/status", "/metrics", "/", "/api/cameras/one/controls"} {
+			if resp := preflight(p); resp.StatusCode != 405 || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+				t.Errorf("%s: preflight of %s: %s %v", tt.origin, p, resp.Status, resp.Header)
+			}
+			resp, _ := get(t, ts.URL+p, good)
+			if v := resp.Header.Get("Access-Control-Allow-Origin"); v != "" || resp.Header.Get("Access-Control-Allow-Credentials") != "" {
+				t.Errorf("%s: GET %s (%s) has Access-Control-Allow-Origin %q", tt.origin, p, resp.Status, v)
+			}
 		}
 
-		resp, _ = get(t, ts.URL+"/snapshot?token="+tokOne, "")
-		h = resp.Header
+		resp, _ := get(t, ts.URL+"/snapshot?token="+tokOne, "")
+		h := resp.Header
 		if resp.StatusCode != 200 || h.Get("Access-Control-Allow-Origin") != tt.origin || h.Get("Access-Control-Allow-Credentials") != tt.wantCreds {
 			t.Errorf("%s: snapshot %s %v", tt.origin, resp.Status, h)
 		}

@@ -86,7 +86,15 @@ func (s *Server) Handler() http.Handler {
 		panic(err) // the embedded tree is part of the binary
 	}
 	files := http.FileServerFS(page)
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+	// media registers a stream or snapshot route, with its CORS
+	// preflight when AllowOrigin is set.
+	media := func(pattern string, fn http.HandlerFunc) {
+		mux.HandleFunc("GET "+pattern, fn)
+		if s.AllowOrigin != "" {
+			mux.HandleFunc("OPTIONS "+pattern, s.preflight)
+		}
+	}
+	media("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		// mjpg-streamer's URLs: /?action=stream and /?action=snapshot.
 		switch r.URL.Query().Get("action") {
 		case "":
@@ -103,14 +111,14 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.Handle("GET /assets/", files)
 	for _, p := range []string{"/stream", "/video_feed", "/stream.mjpg"} {
-		mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) { s.serveStream(w, r, s.Cameras[0]) })
+		media(p, func(w http.ResponseWriter, r *http.Request) { s.serveStream(w, r, s.Cameras[0]) })
 	}
 	for _, p := range []string{"/snapshot", "/snapshot.jpg"} {
-		mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) { s.serveSnapshot(w, r, s.Cameras[0]) })
+		media(p, func(w http.ResponseWriter, r *http.Request) { s.serveSnapshot(w, r, s.Cameras[0]) })
 	}
-	mux.HandleFunc("GET /cam/{name}/stream", s.perCamera(s.serveStream))
-	mux.HandleFunc("GET /cam/{name}/snapshot", s.perCamera(s.serveSnapshot))
-	mux.HandleFunc("GET /cam/{name}/snapshot.jpg", s.perCamera(s.serveSnapshot))
+	media("/cam/{name}/stream", s.perCamera(s.serveStream))
+	media("/cam/{name}/snapshot", s.perCamera(s.serveSnapshot))
+	media("/cam/{name}/snapshot.jpg", s.perCamera(s.serveSnapshot))
 	mux.HandleFunc("GET /api/status", s.guardStatus(s.status))
 	mux.HandleFunc("GET /api/cameras/{name}/controls", s.controlsRoute(s.getControls))
 	mux.HandleFunc("POST /api/cameras/{name}/controls", s.controlsRoute(s.postControls))

@@ -13,6 +13,7 @@ import (
 // serveSnapshot is a snapshot route: auth, then the snapshot. Snapshots are
 // short, so the viewer limits do not count them.
 func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request, h *hub.Hub) {
+	s.cors(w)
 	if s.allow(w, r, h) {
 		s.snapshot(w, r, h)
 	}

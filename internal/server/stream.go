@@ -54,8 +54,9 @@ type partWriter interface {
 	close()
 }
 
-// serveStream is a stream route: auth, then the viewer limits, then the stream.
+// serveStream is a stream route: CORS, auth, the viewer limits, the stream.
 func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, h *hub.Hub) {
+	s.cors(w)
 	if !s.allow(w, r, h) {
 		return
 	}
