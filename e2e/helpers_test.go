@@ -100,7 +100,12 @@ type site struct {
 // serve starts a server for the cameras on a free port.
 func serve(t *testing.T, cams ...*hub.Hub) *site {
 	t.Helper()
-	s := &server.Server{Cameras: cams, Logger: quiet}
+	return serveServer(t, &server.Server{Cameras: cams, Logger: quiet})
+}
+
+// serveServer starts s on a free port, as serve does.
+func serveServer(t *testing.T, s *server.Server) *site {
+	t.Helper()
 	st := &site{t: t, addr: "127.0.0.1:0", conns: map[net.Conn]bool{}, newStream: make(chan struct{}, 100)}
 	h := s.Handler()
 	st.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -49,9 +49,10 @@ type layout struct {
 	LowContrast               []string // text under WCAG AA's 4.5:1
 }
 
-const measureJS = `(() => {
-  // WCAG contrast of each element's text against the first opaque
-  // background behind it; text over see-through layers is left out.
+// contrastJS defines lowContrast(elements): the texts among them under
+// WCAG AA's 4.5:1 against the first opaque background behind each; text
+// over see-through layers is left out.
+const contrastJS = `
   const rgb = s => { const m = /rgba?\(([^)]+)\)/.exec(s); if (!m) return null;
     const p = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
   const bgOf = e => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
@@ -62,6 +63,9 @@ const measureJS = `(() => {
     if (!fg || !bg || fg.a < 1 || !e.textContent.trim()) return [];
     const x = lum(fg), y = lum(bg), r = (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
     return r < 4.5 ? [e.textContent.trim() + ": " + r.toFixed(2)] : []; });
+`
+
+const measureJS = `(() => {` + contrastJS + `
   const box = (e, name) => { const r = e.getBoundingClientRect(); return {Name: name || e.id || e.className || e.tagName, Left: r.left, Top: r.top, Right: r.right, Bottom: r.bottom}; };
   const shown = e => e.getClientRects().length > 0 && !e.closest("[hidden]");
   const img = document.getElementById("live");

@@ -10,9 +10,17 @@ import (
 
 // statusBody is the JSON of /api/status.
 type statusBody struct {
-	Version       string       `json:"version"`
-	UptimeSeconds float64      `json:"uptime_seconds"`
-	Cameras       []hub.Status `json:"cameras"`
+	Version       string         `json:"version"`
+	UptimeSeconds float64        `json:"uptime_seconds"`
+	Cameras       []cameraStatus `json:"cameras"`
+}
+
+// cameraStatus is one camera in /api/status: the hub's figures, and
+// whether the camera has tokens (never the tokens), so the page can say
+// how to make a URL with one.
+type cameraStatus struct {
+	hub.Status
+	Tokens bool `json:"tokens,omitempty"`
 }
 
 // Version is reported by /api/status; the build sets it.
@@ -21,7 +29,11 @@ var Version = "dev"
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	body := statusBody{Version: Version, UptimeSeconds: time.Since(s.started).Seconds()}
 	for _, h := range s.Cameras {
-		body.Cameras = append(body.Cameras, h.Status())
+		cs := cameraStatus{Status: h.Status()}
+		for _, t := range s.Tokens {
+			cs.Tokens = cs.Tokens || t.Camera == h.Name()
+		}
+		body.Cameras = append(body.Cameras, cs)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

@@ -34,6 +34,23 @@
       altLive: "Live picture from camera {name}",
       secUnit: "s",
       minUnit: "min",
+      useOpen: "Use elsewhere",
+      useTitle: "Use this camera elsewhere",
+      close: "Close",
+      useIntro: "Addresses of {name} for other apps and pages, as this browser reaches the server.",
+      useIntroToken: "These addresses carry the token this page was opened with: anyone who has them can watch {name}.",
+      tokenLabel: "Token",
+      tokenHelp: "Apps that cannot send a password can use one of this camera's tokens (tokens: under the camera in framecast.yaml) instead. Type it here to put it in the addresses below; it stays in this browser.",
+      streamURL: "Stream (MJPEG)",
+      snapshotURL: "Snapshot (JPEG)",
+      homeAssistant: "Home Assistant (configuration.yaml)",
+      octoPrint: "OctoPrint (config.yaml)",
+      frigate: "Frigate (config.yml)",
+      imgTag: "Web page (<img>)",
+      copy: "Copy",
+      copyWhat: "Copy: {what}",
+      copied: "Copied: {what}",
+      copyFailed: "Could not copy. The text is selected: press Ctrl+C.",
     },
     ko: {
       allCameras: "모든 카메라",
@@ -64,6 +81,23 @@
       altLive: "{name} 카메라의 실시간 화면",
       secUnit: "초",
       minUnit: "분",
+      useOpen: "다른 곳에서 보기",
+      useTitle: "이 카메라를 다른 곳에서 사용하기",
+      close: "닫기",
+      useIntro: "다른 앱과 웹 페이지에서 쓸 {name} 카메라의 주소입니다. 이 브라우저가 서버에 접속한 주소를 기준으로 합니다.",
+      useIntroToken: "이 주소에는 이 페이지를 연 토큰이 들어 있습니다. 주소를 가진 사람은 누구나 {name} 카메라를 볼 수 있습니다.",
+      tokenLabel: "토큰",
+      tokenHelp: "비밀번호를 보낼 수 없는 앱은 이 카메라의 토큰(framecast.yaml에서 카메라의 tokens:)을 대신 쓸 수 있습니다. 여기에 입력하면 아래 주소에 들어갑니다. 입력한 값은 이 브라우저 밖으로 나가지 않습니다.",
+      streamURL: "스트림 (MJPEG)",
+      snapshotURL: "스냅샷 (JPEG)",
+      homeAssistant: "Home Assistant (configuration.yaml)",
+      octoPrint: "OctoPrint (config.yaml)",
+      frigate: "Frigate (config.yml)",
+      imgTag: "웹 페이지 (<img>)",
+      copy: "복사",
+      copyWhat: "복사: {what}",
+      copied: "복사됨: {what}",
+      copyFailed: "복사하지 못했습니다. 글자가 선택되어 있으니 Ctrl+C를 누르세요.",
     },
   };
 
@@ -97,9 +131,22 @@
     overlayDetail: $("overlay-detail"), overlayNote: $("overlay-note"), size: $("f-size"), fps: $("f-fps"),
     viewers: $("f-viewers"), age: $("f-age"), bar: $("bar"), back: $("back"), snap: $("snap"),
     full: $("full"), fullLabel: $("full-label"), ageNote: $("age-note"), version: $("version"), toast: $("toast"),
+    useOpen: $("use-open"), use: $("use"), useClose: $("use-close"), useIntro: $("use-intro"),
+    useToken: $("use-token"), useTokenInput: $("use-token-input"), useList: $("use-list"), useStatus: $("use-status"),
   };
 
-  const camURL = (name, what) => "cam/" + encodeURIComponent(name) + "/" + what;
+  // pageToken is the ?token= this page was opened with, if any: the page's
+  // own requests carry it, and so do the addresses it gives to copy.
+  const pageToken = new URLSearchParams(location.search).get("token") || "";
+
+  // camURL is the relative URL of a camera's stream or snapshot, so it
+  // stays right under any path prefix a reverse proxy adds.
+  function camURL(name, what, query) {
+    const q = new URLSearchParams(query || {});
+    if (pageToken) q.set("token", pageToken);
+    const qs = q.toString();
+    return "cam/" + encodeURIComponent(name) + "/" + what + (qs ? "?" + qs : "");
+  }
 
   // A Player shows one camera in an <img>, as an MJPEG stream or as
   // snapshots refreshed every couple of seconds. Chromium fires "load" once
@@ -235,7 +282,7 @@
     try {
       const ctrl = new AbortController();
       const limit = setTimeout(() => ctrl.abort(), 5000);
-      const r = await fetch("api/status", { cache: "no-store", signal: ctrl.signal });
+      const r = await fetch(pageToken ? "api/status?token=" + encodeURIComponent(pageToken) : "api/status", { cache: "no-store", signal: ctrl.signal });
       const st = r.ok ? await r.json() : null;
       clearTimeout(limit);
       if (st && Array.isArray(st.cameras)) {
@@ -367,7 +414,7 @@
       const tile = { li, link, img, otitle, odetail, facts, badge, btext };
       tile.player = new Player(img, () => render());
       app.tiles.set(name, tile);
-      tile.player.open(snapshots ? camURL(name, "snapshot") : camURL(name, "stream") + "?fps=10", snapshots);
+      tile.player.open(snapshots ? camURL(name, "snapshot") : camURL(name, "stream", { fps: 10 }), snapshots);
     }
     layoutTiles();
   }
@@ -636,12 +683,117 @@
   el.stage.addEventListener("dblclick", toggleFullscreen);
   el.snap.addEventListener("click", snapshot);
   document.addEventListener("keydown", (e) => {
-    if (e.ctrlKey || e.metaKey || e.altKey || !app.view) return;
+    if (e.ctrlKey || e.metaKey || e.altKey || !app.view || el.use.open) return;
     if (e.target.closest && e.target.closest("input, textarea, select")) return;
     if (e.key === "f" || e.key === "F") toggleFullscreen();
     else if (e.key === "s" || e.key === "S") snapshot();
   });
-  window.addEventListener("hashchange", () => route(true));
+  window.addEventListener("hashchange", () => {
+    if (el.use.open) el.use.close();
+    route(true);
+  });
+
+  // "Use this camera elsewhere": absolute addresses of the camera, made
+  // from this page's own address (so a reverse proxy's prefix and host are
+  // in them), to copy into other apps. They hold no secret the viewer did
+  // not have: the token this page was opened with, or one typed here.
+  function absURL(rel, token) {
+    const u = new URL(rel, document.baseURI);
+    u.username = "";
+    u.password = "";
+    u.hash = "";
+    if (token) u.searchParams.set("token", token);
+    else u.searchParams.delete("token");
+    return u.href;
+  }
+  const yamlString = (s) => JSON.stringify(s); // a JSON string is a YAML one
+  const htmlAttr = (s) => s.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+
+  function renderUse() {
+    const name = app.view;
+    const cam = app.cams.get(name);
+    if (!name) return;
+    const typed = el.useTokenInput.value.trim();
+    const token = pageToken || typed;
+    el.useIntro.textContent = t(pageToken ? "useIntroToken" : "useIntro", { name });
+    el.useToken.hidden = !!pageToken || !(cam && cam.tokens);
+    const stream = absURL(camURL(name, "stream"), token);
+    const snap = absURL(camURL(name, "snapshot"), token);
+    const key = name.replace(/[^A-Za-z0-9_-]+/g, "_") || "camera";
+    const items = [
+      ["stream", t("streamURL"), stream],
+      ["snapshot", t("snapshotURL"), snap],
+      ["homeassistant", t("homeAssistant"),
+        "camera: [{platform: mjpeg, name: " + yamlString(name) + ", mjpeg_url: " + yamlString(stream) + ", still_image_url: " + yamlString(snap) + "}]"],
+      ["octoprint", t("octoPrint"),
+        "plugins: {classicwebcam: {stream: " + yamlString(stream) + ", snapshot: " + yamlString(snap) + "}}"],
+      ["frigate", t("frigate"),
+        "cameras: {" + key + ": {ffmpeg: {input_args: preset-http-mjpeg-generic, inputs: [{path: " + yamlString(stream) + ", roles: [detect]}]}}}"],
+      ["img", t("imgTag"), '<img src="' + htmlAttr(stream) + '" alt="' + htmlAttr(name) + '">'],
+    ];
+    const rows = [];
+    for (const [id, label, text] of items) {
+      const li = document.createElement("li");
+      li.className = "use-item";
+      li.dataset.use = id;
+      const head = document.createElement("div");
+      head.className = "use-row";
+      const lab = document.createElement("span");
+      lab.className = "use-label";
+      lab.textContent = label;
+      const btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "button use-copy";
+      btn.textContent = t("copy");
+      btn.setAttribute("aria-label", t("copyWhat", { what: label }));
+      const code = document.createElement("code");
+      code.className = "use-code";
+      code.textContent = text;
+      btn.addEventListener("click", () => copy(text, code, label));
+      head.append(lab, btn);
+      li.append(head, code);
+      rows.push(li);
+    }
+    el.useList.replaceChildren(...rows);
+  }
+
+  async function copy(text, code, label) {
+    let ok = false;
+    try {
+      // Plain http on a LAN has no clipboard API; the older way below
+      // works there.
+      if (!navigator.clipboard || !window.isSecureContext) throw new Error("no clipboard");
+      await navigator.clipboard.writeText(text);
+      ok = true;
+    } catch (e) {
+      const range = document.createRange();
+      range.selectNodeContents(code);
+      const sel = getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      try {
+        ok = document.execCommand("copy");
+      } catch (e2) {
+        ok = false;
+      }
+    }
+    el.useStatus.textContent = ok ? t("copied", { what: label }) : t("copyFailed");
+  }
+
+  el.useOpen.addEventListener("click", () => {
+    if (!app.view) return;
+    el.useStatus.textContent = "";
+    renderUse();
+    el.use.showModal();
+  });
+  el.useClose.addEventListener("click", () => el.use.close());
+  el.useTokenInput.addEventListener("input", renderUse);
+  // A click on the backdrop (outside the dialog's box) closes it too.
+  el.use.addEventListener("click", (e) => {
+    if (e.target !== el.use) return;
+    const r = el.use.getBoundingClientRect();
+    if (e.clientX < r.left || e.clientX > r.right || e.clientY < r.top || e.clientY > r.bottom) el.use.close();
+  });
 
   // A tab left in the background stops its streams after a minute, so a
   // forgotten tab does not keep the camera running.
@@ -676,6 +828,7 @@
 
   document.documentElement.lang = lang;
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll("[data-i18n-label]")) node.setAttribute("aria-label", t(node.dataset.i18nLabel));
   el.title.tabIndex = -1;
   el.age.parentElement.title = t("ageNote");
   render();
