@@ -244,7 +244,7 @@ var table = []Setting{
 		Help: "comma-separated read-only `tokens` that open the stream and snapshot with ?token= (in the file, a list of secrets or {secret, expires})",
 		cam:  func(c *Camera) any { return &c.Tokens }},
 	{Name: "drop-same-frames", Key: "drop_same_frames", Camera: true,
-		Help: "do not send a frame identical to the previous one (a static scene costs nothing); it is sent again every 3s",
+		Help: fmt.Sprintf("do not send a frame identical to the previous one (a static scene costs nothing); it is sent again every %v", server.SameFrameRefresh),
 		cam:  func(c *Camera) any { return &c.DropSameFrames }},
 }
 
