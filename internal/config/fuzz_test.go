@@ -25,6 +25,8 @@ func FuzzLoad(f *testing.F) {
 		"a: &a [*a]\n",
 		"cameras:\n  - idle_timeout: 1h\n    stall_timeout: 90s\n    rotation: 180\n    hflip: true\n",
 		"listen: \"[::1]:0\"\nallow_origin: '*'\nmax_viewers: 3\n",
+		"cameras:\n  - name: a\n    fsp: 30\n    quality: 500\n  - name: a\n",
+		"fps: 3\ncameras:\n  - &c {name: [a], size: big, controls: {x: y}}\n  - *c\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
