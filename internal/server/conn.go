@@ -30,6 +30,8 @@ type connPartWriter struct {
 	last    int                   // bytes of the last part, to size the next one
 	clean   int                   // busy's answers of no in a row
 	calm    int                   // parts busy may still answer without looking
+	q       queueState            // queued's question and answer
+	look    func(fd uintptr)      // lookQueue, allocated once for RawConn.Control
 }
 
 // hijack takes over w's connection, writes the response head and open, and

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"syscall"
 	"time"
 	"unsafe"
@@ -46,27 +47,59 @@ func (p *connPartWriter) writable(fd uintptr) bool {
 	return n > 0 // POLLOUT, or an error the next write reports
 }
 
+// TCP states from <netinet/tcp.h>.
+const (
+	tcpEstablished = 1
+	tcpCloseWait   = 8
+)
+
+// errConnGone is a stream whose connection was reset or closed.
+var errConnGone = errors.New("connection closed")
+
 // queued returns how many bytes over limit are queued on the socket,
 // unsent or unacknowledged (SIOCOUTQ), and, when some are, how long the
 // connection needs to deliver them at the rate the kernel measured
 // (TCP_INFO; 10ms when it has none yet). The rate only paces the waiting:
-// early in a connection it can be far too high.
+// early in a connection it can be far too high. It allocates nothing when
+// no more than limit are queued.
 func (p *connPartWriter) queued(limit int) (excess int, wait time.Duration, err error) {
-	var serr error
-	err = p.raw.Control(func(fd uintptr) {
-		q, err := unix.IoctlGetInt(int(fd), unix.SIOCOUTQ)
-		if err != nil || q <= limit {
-			serr = err
-			return
-		}
-		excess = q - limit
-		wait = 10 * time.Millisecond
-		if info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO); err == nil && info.Delivery_rate > 0 {
-			wait = time.Duration(float64(excess) / float64(info.Delivery_rate) * float64(time.Second))
-		}
-	})
-	if err == nil {
-		err = serr
+	p.q = queueState{limit: limit}
+	if p.look == nil {
+		p.look = p.lookQueue
 	}
-	return excess, wait, err
+	if err := p.raw.Control(p.look); err != nil {
+		return 0, 0, err
+	}
+	return p.q.excess, p.q.wait, p.q.err
+}
+
+// queueState carries queued's question and answer through RawConn.Control
+// without a closure per call.
+type queueState struct {
+	limit, excess int
+	wait          time.Duration
+	err           error
+}
+
+func (p *connPartWriter) lookQueue(fd uintptr) {
+	q, err := unix.IoctlGetInt(int(fd), unix.SIOCOUTQ)
+	if err != nil || q <= p.q.limit {
+		p.q.err = err
+		return
+	}
+	info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
+	switch {
+	case err != nil:
+		p.q.err = err
+		return
+	case info.State != tcpEstablished && info.State != tcpCloseWait:
+		// Reset or closed: what is queued will never drain.
+		p.q.err = errConnGone
+		return
+	}
+	p.q.excess = q - p.q.limit
+	p.q.wait = 10 * time.Millisecond
+	if info.Delivery_rate > 0 {
+		p.q.wait = time.Duration(float64(p.q.excess) / float64(info.Delivery_rate) * float64(time.Second))
+	}
 }

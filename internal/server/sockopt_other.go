@@ -13,3 +13,5 @@ func setNotSentLowat(raw syscall.RawConn, n int) error { return syscall.ENOPROTO
 func (p *connPartWriter) writable(fd uintptr) bool { return true }
 
 func (p *connPartWriter) queued(int) (int, time.Duration, error) { return 0, 0, nil }
+
+type queueState struct{}
