@@ -267,7 +267,7 @@ func TestBadConfigStarts(t *testing.T) {
 		{name: "bad variable duration", environ: []string{"FRAMECAST_WRITE_TIMEOUT=10"}, want: `framecast: FRAMECAST_WRITE_TIMEOUT: "10" is not a duration: use a number with a unit, as in 10s, 500ms or 1m30s`},
 		{name: "unknown source in file", file: "cameras:\n  - {name: a, source: testpattern}\n  - name: b\n    source: webcam\n", want: `framecast: bad.yaml:4: cameras[1].source: unknown kind "webcam": use auto, v4l2, v4l2:/dev/videoN, rpicam, testpattern, file:PATH, exec:COMMAND, http(s)://URL or snapshot+http(s)://URL`},
 		{name: "video folder without pictures", file: "cameras:\n  - source: file:" + dir + "\n", want: "framecast: bad.yaml:2: cameras[0].source: file:" + dir + ": " + dir + ": no .jpg or .jpeg files in folder"},
-		{name: "unknown field in file", file: "cameras:\n  - name: a\n    sorce: testpattern\n", want: `framecast: bad.yaml:3: cameras[0]: unknown field "sorce" (did you mean source?): use one of name, default, source, size, fps, quality, hflip, vflip, rotation, index, source_args, controls, idle_timeout, stall_timeout, max_frame_size, tokens, drop_same_frames`},
+		{name: "unknown field in file", file: "cameras:\n  - name: a\n    sorce: testpattern\n", want: `framecast: bad.yaml:3: cameras[0]: unknown field "sorce" (did you mean source?): use one of name, default, source, size, fps, quality, codec, bitrate, keyframe_interval, h264_profile, h264_level, hflip, vflip, rotation, index, source_args, controls, idle_timeout, stall_timeout, max_frame_size, tokens, drop_same_frames`},
 		{name: "flag overriding file badly", args: []string{"-config", good, "-size", "1x1"}, want: "framecast: -size: 1x1 is out of range: use 16x16 to 7680x4320"},
 		{name: "flag renames onto another", file: "cameras:\n  - {name: a, source: testpattern}\n  - {name: b, source: testpattern}\n", args: []string{"-name", "b"}, want: `framecast: -name: "b" is already the name of cameras[1] (line 3): names must be unique`},
 		// bcrypt allows cost 31, whose one hash at start-up would take days.
@@ -308,7 +308,7 @@ func TestCheckConfig(t *testing.T) {
 	}{
 		{[]string{"check-config", good}, 0, good + ": ok: 4 camera(s)\n  porch: testpattern 256x144@30 (256x144, default)\n  front: testpattern 320x240@10 (320x240)\n  garage: testpattern 160x120@5 (160x120)\n  attic: testpattern 64x48@30 (64x48)\n", ""},
 		{[]string{"check-config", bad}, 2, "", "framecast: " + bad + ":2: cameras[0].fps: 0 is out of range: use 1 to 120\nframecast: " + bad + ":3: cameras[0].quality: 500 is out of range: use 1 to 100\n"},
-		{[]string{"check-config", many}, 2, "", "framecast: " + many + `:3: cameras[0]: unknown field "fsp" (did you mean fps?): use one of name, default, source, size, fps, quality, hflip, vflip, rotation, index, source_args, controls, idle_timeout, stall_timeout, max_frame_size, tokens, drop_same_frames` + "\n" +
+		{[]string{"check-config", many}, 2, "", "framecast: " + many + `:3: cameras[0]: unknown field "fsp" (did you mean fps?): use one of name, default, source, size, fps, quality, codec, bitrate, keyframe_interval, h264_profile, h264_level, hflip, vflip, rotation, index, source_args, controls, idle_timeout, stall_timeout, max_frame_size, tokens, drop_same_frames` + "\n" +
 			"framecast: " + many + ":4: cameras[0].quality: 500 is out of range: use 1 to 100\n" +
 			"framecast: " + many + `:5: cameras[1].name: "a" is already the name of cameras[0] (line 2): names must be unique` + "\n"},
 		{[]string{"check-config"}, 2, "", "usage: framecast check-config FILE\n"},

@@ -141,6 +141,7 @@ func newHub(c camera, log *slog.Logger) *hub.Hub {
 	return hub.New(hub.Config{
 		Name:         c.Name,
 		Source:       c.source,
+		Codec:        hub.Codec(c.Codec),
 		Describe:     c.describe,
 		IdleTimeout:  time.Duration(c.IdleTimeout),
 		StallTimeout: time.Duration(c.StallTimeout),

@@ -68,6 +68,20 @@ type Camera struct {
 	FPS int `yaml:"fps"`
 	// Quality is the JPEG quality of frames framecast encodes, 1 to 100.
 	Quality int `yaml:"quality"`
+	// Codec is what the camera sends: mjpeg, or h264 (rpicam encodes it;
+	// an exec command writes it in Annex-B form).
+	Codec string `yaml:"codec"`
+	// Bitrate is the H.264 bitrate asked of rpicam-vid, in bits per
+	// second; 0 leaves its default.
+	Bitrate int `yaml:"bitrate"`
+	// KeyframeInterval is the frames between H.264 IDR pictures asked of
+	// rpicam-vid; 0 leaves its default.
+	KeyframeInterval int `yaml:"keyframe_interval"`
+	// H264Profile and H264Level are asked of rpicam-vid's H.264 encoder;
+	// empty leaves its default.
+	H264Profile string `yaml:"h264_profile,omitempty"`
+	// H264Level is the H.264 level, such as 4.1.
+	H264Level string `yaml:"h264_level,omitempty"`
 	// HFlip and VFlip mirror the picture, for sources that can.
 	HFlip bool `yaml:"hflip"`
 	// VFlip flips the picture upside down, for sources that can.

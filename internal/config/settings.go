@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -200,6 +201,18 @@ var table = []Setting{
 		cam: func(c *Camera) any { return &c.FPS }, rule: intIn(1, MaxFPS)},
 	{Name: "quality", Key: "quality", Camera: true, Default: 80, Help: "JPEG quality of the frames framecast or the camera encodes",
 		cam: func(c *Camera) any { return &c.Quality }, rule: intIn(1, 100)},
+	{Name: "codec", Key: "codec", Camera: true, Default: "mjpeg",
+		Help: "what the camera sends: mjpeg, or h264 (sources rpicam and exec:, the command writing Annex-B H.264); H.264 plays over WebRTC",
+		cam:  func(c *Camera) any { return &c.Codec }, rule: oneOf("mjpeg", "h264")},
+	{Name: "bitrate", Key: "bitrate", Camera: true, Help: "H.264 bitrate in bits per second asked of rpicam-vid; 0 leaves its default",
+		cam: func(c *Camera) any { return &c.Bitrate }, rule: intIn(0, 100_000_000)},
+	{Name: "keyframe-interval", Key: "keyframe_interval", Camera: true,
+		Help: "frames between H.264 keyframes asked of rpicam-vid (--intra); 0 leaves its default",
+		cam:  func(c *Camera) any { return &c.KeyframeInterval }, rule: intIn(0, 1000)},
+	{Name: "h264-profile", Key: "h264_profile", Camera: true, Help: "H.264 profile asked of rpicam-vid; empty leaves its default",
+		cam: func(c *Camera) any { return &c.H264Profile }, rule: oneOf("", "baseline", "main", "high")},
+	{Name: "h264-level", Key: "h264_level", Camera: true, Help: "H.264 level asked of rpicam-vid; empty leaves its default",
+		cam: func(c *Camera) any { return &c.H264Level }, rule: oneOf("", "4", "4.1", "4.2")},
 	{Name: "hflip", Key: "hflip", Camera: true, Help: "mirror the picture left to right (sources that can)",
 		cam: func(c *Camera) any { return &c.HFlip }},
 	{Name: "vflip", Key: "vflip", Camera: true, Help: "flip the picture upside down (sources that can)",
@@ -293,6 +306,23 @@ func intIn(lo, hi int) *rule {
 	return &rule{allowed, func(p any) error {
 		if n := *p.(*int); n < lo || n > hi {
 			return fmt.Errorf("%d is out of range: use %s", n, allowed)
+		}
+		return nil
+	}}
+}
+
+// oneOf allows the given words; an empty one allows leaving it empty.
+func oneOf(words ...string) *rule {
+	var named []string
+	for _, w := range words {
+		if w != "" {
+			named = append(named, w)
+		}
+	}
+	allowed := strings.Join(named[:len(named)-1], ", ") + " or " + named[len(named)-1]
+	return &rule{allowed, func(p any) error {
+		if v := *p.(*string); !slices.Contains(words, v) {
+			return fmt.Errorf("%q is not %s", v, allowed)
 		}
 		return nil
 	}}

@@ -143,7 +143,7 @@ func TestExampleFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^ *#? *(?:- )?([a-z_]+):`).FindAllStringSubmatch(string(data), -1) {
+	for _, m := range regexp.MustCompile(`(?m)^ *#? *(?:- )?([a-z0-9_]+):`).FindAllStringSubmatch(string(data), -1) {
 		keys[m[1]] = true
 	}
 	for _, s := range config.Settings() {

@@ -11,11 +11,12 @@ import (
 	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
-// H264Source produces the H.264 access units of a camera. RunH264 is like
-// Source.Run: it captures until ctx ends or the source fails, calling emit
+// H264Source is a Source that can also produce the H.264 access units of a
+// camera (see Config.Codec). RunH264 is like Run: it captures until ctx ends or the source fails, calling emit
 // for every access unit in stream order; emit never blocks for long and
 // takes ownership of the access unit.
 type H264Source interface {
+	Source
 	RunH264(ctx context.Context, emit func(h264.AccessUnit)) error
 }
 
@@ -48,13 +49,8 @@ type chain struct {
 	sps, pps []byte // the newest parameter sets, for IDR pictures without them
 }
 
-// Codec returns what the camera's frames hold.
-func (h *Hub) Codec() Codec {
-	if h.cfg.H264 != nil {
-		return H264
-	}
-	return MJPEG
-}
+// Codec returns what the camera's frames hold (Config.Codec).
+func (h *Hub) Codec() Codec { return h.cfg.Codec }
 
 // emitterH264 returns the emit function handed to one run of an H.264
 // source.

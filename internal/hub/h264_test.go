@@ -12,6 +12,7 @@ import (
 
 	"github.com/framecast/framecast/internal/hub"
 	"github.com/framecast/framecast/pkg/h264"
+	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
 // The parameter sets of libx264's 320x240 testsrc2 (pkg/h264/testdata).
@@ -44,6 +45,11 @@ type auSource struct {
 
 func newAUSource() *auSource {
 	return &auSource{aus: make(chan h264.AccessUnit), fail: make(chan error)}
+}
+
+// Run is never called: the hub runs an H.264 camera with RunH264.
+func (s *auSource) Run(ctx context.Context, emit func(mjpeg.Frame)) error {
+	return errors.New("not an MJPEG source")
 }
 
 func (s *auSource) RunH264(ctx context.Context, emit func(h264.AccessUnit)) error {
@@ -84,7 +90,7 @@ func nextAU(t *testing.T, h *hub.Hub, prev *hub.Frame) *hub.Frame {
 func TestH264StartsAtGOP(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := newAUSource()
-		h := hub.New(hub.Config{Name: "c", H264: src, IdleTimeout: time.Second})
+		h := hub.New(hub.Config{Name: "c", Source: src, Codec: hub.H264, IdleTimeout: time.Second})
 		defer h.Close()
 		v := h.Join("test")
 		defer v.Leave()
@@ -128,7 +134,7 @@ func TestH264StartsAtGOP(t *testing.T) {
 func TestH264WaitsForIDR(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := newAUSource()
-		h := hub.New(hub.Config{H264: src, IdleTimeout: time.Second, MaxGOPBytes: 1000})
+		h := hub.New(hub.Config{Source: src, Codec: hub.H264, IdleTimeout: time.Second, MaxGOPBytes: 1000})
 		defer h.Close()
 		v := h.Join("test")
 		defer v.Leave()
@@ -167,7 +173,7 @@ func TestH264WaitsForIDR(t *testing.T) {
 func TestH264ParameterSets(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := newAUSource()
-		h := hub.New(hub.Config{H264: src, IdleTimeout: time.Second})
+		h := hub.New(hub.Config{Source: src, Codec: hub.H264, IdleTimeout: time.Second})
 		defer h.Close()
 		v := h.Join("test")
 		defer v.Leave()
@@ -189,7 +195,7 @@ func TestH264ParameterSets(t *testing.T) {
 func TestH264SlowConsumer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := newAUSource()
-		h := hub.New(hub.Config{H264: src, IdleTimeout: time.Second})
+		h := hub.New(hub.Config{Source: src, Codec: hub.H264, IdleTimeout: time.Second})
 		defer h.Close()
 		v := h.Join("test")
 		defer v.Leave()
@@ -220,7 +226,7 @@ func TestH264SlowConsumer(t *testing.T) {
 func TestH264Restart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := newAUSource()
-		h := hub.New(hub.Config{H264: src, IdleTimeout: time.Second, NoSignal: noSignal})
+		h := hub.New(hub.Config{Source: src, Codec: hub.H264, IdleTimeout: time.Second, NoSignal: noSignal})
 		defer h.Close()
 		v := h.Join("test")
 		src.send(idr(1, true), pic(2, 7))
@@ -264,7 +270,7 @@ func TestH264Restart(t *testing.T) {
 // grows (run it with -race): each sees every picture once, in order.
 func TestH264ConsumersRace(t *testing.T) {
 	src := newAUSource()
-	h := hub.New(hub.Config{H264: src})
+	h := hub.New(hub.Config{Source: src, Codec: hub.H264})
 	defer h.Close()
 	const n = 20 // below maxLagFrames, so nobody jumps
 	var wg sync.WaitGroup

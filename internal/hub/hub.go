@@ -34,15 +34,16 @@ var errStalled = errors.New("stalled")
 // DefaultStallTimeout is the StallTimeout of a Config that sets none.
 const DefaultStallTimeout = 5 * time.Second
 
-// Config configures a Hub. Source or H264 is required.
+// Config configures a Hub. Only Source is required.
 type Config struct {
 	// Name names the camera in logs and status.
 	Name string
-	// Source produces the frames of a JPEG camera.
+	// Source produces the frames.
 	Source Source
-	// H264, set instead of Source, makes an H.264 camera: it produces
-	// access units, which consumers read with NextAU.
-	H264 H264Source
+	// Codec is what the camera sends. Empty means MJPEG. With H264, Source
+	// must also be an H264Source: the hub runs it with RunH264, and
+	// consumers read its access units with NextAU.
+	Codec Codec
 	// MaxGOPBytes bounds the pictures an H.264 camera keeps since its last
 	// IDR picture for consumers that join; beyond it they wait for the next
 	// IDR picture. Zero means DefaultMaxGOPBytes.
@@ -157,6 +158,12 @@ func New(cfg Config) *Hub {
 	if cfg.MaxGOPBytes <= 0 {
 		cfg.MaxGOPBytes = DefaultMaxGOPBytes
 	}
+	if cfg.Codec == "" {
+		cfg.Codec = MJPEG
+	}
+	if _, ok := cfg.Source.(H264Source); cfg.Codec == H264 && !ok {
+		panic(fmt.Sprintf("hub: camera %q: an H.264 camera's source %T has no RunH264", cfg.Name, cfg.Source))
+	}
 	h := &Hub{cfg: cfg, log: cfg.Logger, viewers: map[*Viewer]struct{}{}, state: Idle, seed: maphash.MakeSeed()}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -177,14 +184,9 @@ func New(cfg Config) *Hub {
 // Name returns the camera's name.
 func (h *Hub) Name() string { return h.cfg.Name }
 
-// Source returns the camera's source (Config.Source or Config.H264), for
-// optional abilities found at run time, such as controls.
-func (h *Hub) Source() any {
-	if h.cfg.H264 != nil {
-		return h.cfg.H264
-	}
-	return h.cfg.Source
-}
+// Source returns the camera's source (Config.Source), for optional
+// abilities found at run time, such as controls.
+func (h *Hub) Source() Source { return h.cfg.Source }
 
 // Describe returns what the source is (Config.Describe).
 func (h *Hub) Describe() string { return h.cfg.Describe }
@@ -364,11 +366,12 @@ func (h *Hub) runOnce(ctx context.Context) (err error, gotFrame bool) {
 		return fmt.Errorf("no frame for %v", wait)
 	}
 	ran := make(chan error, 1)
-	if h.cfg.H264 != nil {
+	if h.cfg.Codec == H264 {
 		h.mu.Lock()
 		h.chain = chain{} // the new run's pictures do not follow the last run's
 		h.mu.Unlock()
-		go func() { ran <- h.cfg.H264.RunH264(rctx, h.emitterH264(rctx, alive)) }()
+		src := h.cfg.Source.(H264Source)
+		go func() { ran <- src.RunH264(rctx, h.emitterH264(rctx, alive)) }()
 	} else {
 		go func() { ran <- h.cfg.Source.Run(rctx, h.emitter(rctx, alive)) }()
 	}
@@ -451,7 +454,7 @@ func (h *Hub) waitBackoff(ctx context.Context, d time.Duration) {
 }
 
 func (h *Hub) publishNoSignal() {
-	if h.cfg.NoSignal == nil || h.cfg.H264 != nil {
+	if h.cfg.NoSignal == nil || h.cfg.Codec == H264 {
 		return
 	}
 	h.mu.Lock()

@@ -79,7 +79,7 @@ var ErrNoFrame = errors.New("no frame available")
 // never returned: while the source is down, Snapshot waits for a real frame.
 // An H.264 camera has no JPEG to give: Snapshot returns ErrNotJPEG at once.
 func (h *Hub) Snapshot(ctx context.Context, addr string) (*Frame, error) {
-	if h.cfg.H264 != nil {
+	if h.cfg.Codec == H264 {
 		return nil, ErrNotJPEG
 	}
 	v := h.Join(addr)
@@ -185,10 +185,10 @@ func (h *Hub) Status() Status {
 	h.mu.Unlock()
 	sort.Slice(st.ViewerList, func(i, j int) bool { return st.ViewerList[i].Seconds > st.ViewerList[j].Seconds })
 	st.FramesCaptured, st.BytesCaptured = h.captured.Load(), h.capturedBytes.Load()
-	if d, ok := h.Source().(Dropper); ok {
+	if d, ok := h.cfg.Source.(Dropper); ok {
 		st.FramesDropped = d.Dropped()
 	}
-	if d, ok := h.Source().(Detailer); ok {
+	if d, ok := h.cfg.Source.(Detailer); ok {
 		st.SourceDetail = redact.URLs(d.Detail())
 	}
 	return st

@@ -14,7 +14,7 @@ import (
 // short, so the viewer limits do not count them.
 func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request, h *hub.Hub) {
 	s.cors(w)
-	if s.allow(w, r, h) {
+	if s.allow(w, r, h) && !notJPEG(w, h) {
 		s.snapshot(w, r, h)
 	}
 }

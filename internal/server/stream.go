@@ -57,7 +57,7 @@ type partWriter interface {
 // serveStream is a stream route: CORS, auth, the viewer limits, the stream.
 func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, h *hub.Hub) {
 	s.cors(w)
-	if !s.allow(w, r, h) {
+	if !s.allow(w, r, h) || notJPEG(w, h) {
 		return
 	}
 	release, ok := s.admit(w, h)

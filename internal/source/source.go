@@ -29,6 +29,12 @@ import (
 // starts nothing. Its errors do not name the field: the caller adds where
 // c.Source came from (the flag, the variable or the file line).
 func New(c config.Camera, log *slog.Logger) (hub.Source, string, error) {
+	if c.Codec == string(hub.H264) {
+		// Only these can give H.264 (see hub.H264Source).
+		if kind, _, _ := strings.Cut(c.Source, ":"); kind != "rpicam" && kind != "exec" {
+			return nil, "", fmt.Errorf("codec h264 needs source rpicam, or exec:COMMAND writing Annex-B H.264 (as in exec:ffmpeg -i rtsp://camera/stream -c:v copy -bsf:v h264_mp4toannexb -f h264 -)")
+		}
+	}
 	if strings.HasPrefix(c.Source, "/dev/") {
 		return newV4L2(c, c.Source, log)
 	}
@@ -85,6 +91,7 @@ func newRpicam(c config.Camera, program string, log *slog.Logger) (hub.Source, s
 	s := &rpicam.Source{
 		Program: program, Width: c.Size.Width, Height: c.Size.Height, FPS: c.FPS, Quality: c.Quality,
 		HFlip: c.HFlip, VFlip: c.VFlip, Rotation: c.Rotation, Camera: c.Index, ExtraArgs: c.SourceArgs,
+		Bitrate: c.Bitrate, Intra: c.KeyframeInterval, Profile: c.H264Profile, Level: c.H264Level,
 		MaxFrameSize: int(c.MaxFrameSize), Logger: log.With("camera", c.Name),
 	}
 	if err := s.Check(); err != nil {
@@ -98,7 +105,11 @@ func newRpicam(c config.Camera, program string, log *slog.Logger) (hub.Source, s
 		s.Program = p
 	}
 	adoptOrphans(log)
-	return s, fmt.Sprintf("%s camera %d %v@%d", filepath.Base(s.Program), c.Index, c.Size, c.FPS), nil
+	d := fmt.Sprintf("%s camera %d %v@%d", filepath.Base(s.Program), c.Index, c.Size, c.FPS)
+	if c.Codec == string(hub.H264) {
+		d += " H.264"
+	}
+	return s, d, nil
 }
 
 // autoSource picks the camera's source (see package auto) and logs why.

@@ -59,6 +59,12 @@ func TestNewSource(t *testing.T) {
 				t.Errorf("args %q, want %q", got, want)
 			}
 		}},
+		{name: "exec h264", cam: with(func(c *config.Camera) {
+			c.Source = "exec:ffmpeg -i rtsp://cam/ch1 -c:v copy -bsf:v h264_mp4toannexb -f h264 -"
+			c.Codec = "h264"
+		}), describe: "exec ffmpeg"},
+		{name: "h264 from a test pattern", cam: with(func(c *config.Camera) { c.Source = "testpattern"; c.Codec = "h264" }), err: true,
+			describe: "codec h264 needs source rpicam, or exec:COMMAND writing Annex-B H.264 (as in exec:ffmpeg -i rtsp://camera/stream -c:v copy -bsf:v h264_mp4toannexb -f h264 -)"},
 		{name: "exec empty", cam: with(func(c *config.Camera) { c.Source = "exec:" }), err: true,
 			describe: "exec: needs a command, as in exec:ffmpeg -i rtsp://camera/stream -f mjpeg -"},
 		{name: "exec bad quote", cam: with(func(c *config.Camera) { c.Source = `exec:ffmpeg -i 'x` }), err: true,

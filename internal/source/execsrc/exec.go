@@ -72,6 +72,11 @@ func (s *Source) Dropped() int64 { return s.dropped.Load() }
 // and the last line it wrote to stderr, such as
 // `ffmpeg: exit status 1: rtsp://cam/: Connection refused`.
 func (s *Source) Run(ctx context.Context, emit func(mjpeg.Frame)) error {
+	return s.run(ctx, func(r io.Reader) error { return s.read(r, emit) })
+}
+
+// run runs the command, handing its stdout to read, until ctx ends.
+func (s *Source) run(ctx context.Context, read func(io.Reader) error) error {
 	if len(s.Args) == 0 || s.Args[0] == "" {
 		return errors.New("exec: no command given")
 	}
@@ -127,7 +132,7 @@ func (s *Source) Run(ctx context.Context, emit func(mjpeg.Frame)) error {
 		stderr.copy(errR)
 	}()
 	readDone := make(chan error, 1)
-	go func() { readDone <- s.read(outR, emit) }()
+	go func() { readDone <- read(outR) }()
 	waitDone := make(chan error, 1)
 	go func() { waitDone <- cmd.Wait() }()
 

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/framecast/framecast/internal/source/execsrc"
+	"github.com/framecast/framecast/pkg/h264"
 	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
@@ -59,6 +60,12 @@ type Source struct {
 	Rotation int
 	// Camera is the camera's index, for boards with two (see ListCameras).
 	Camera int
+	// Bitrate (bits per second), Intra (frames between IDR pictures),
+	// Profile (baseline, main, high) and Level (4, 4.1, 4.2) are asked of
+	// the H.264 encoder by RunH264.
+	Bitrate, Intra int
+	// Profile is the H.264 profile; see Bitrate.
+	Profile, Level string
 	// ExtraArgs are passed to the program after framecast's own, such as
 	// "--awb indoor" or "--denoise cdn_off". They must not repeat an option
 	// framecast sets: rpicam-vid refuses an option given twice.
@@ -87,6 +94,8 @@ func (s *Source) Check() error {
 		return fmt.Errorf("rpicam: rotation %d is not supported: use 0 or 180 (with hflip/vflip)", s.Rotation)
 	case s.Camera < 0:
 		return fmt.Errorf("rpicam: camera index %d must not be negative", s.Camera)
+	case s.Bitrate < 0 || s.Intra < 0:
+		return fmt.Errorf("rpicam: bitrate %d and intra %d must not be negative", s.Bitrate, s.Intra)
 	}
 	return nil
 }
@@ -95,7 +104,34 @@ func (s *Source) Check() error {
 // to stdout, flushed after every frame (else each frame arrives one frame
 // late), no preview window, no time limit, then the settings and ExtraArgs.
 func (s *Source) Args() []string {
-	a := []string{"--codec", "mjpeg", "--output", "-", "--timeout", "0", "--nopreview", "--flush"}
+	return s.args([]string{"--codec", "mjpeg", "--output", "-", "--timeout", "0", "--nopreview", "--flush"}, true)
+}
+
+// H264Args returns the program's arguments for RunH264: H.264 to stdout
+// with the SPS and PPS before every IDR picture (--inline, so a stream can
+// be joined), flushed after every picture, the settings Args gives but the
+// JPEG quality, the encoder's settings, then ExtraArgs.
+func (s *Source) H264Args() []string {
+	a := s.args([]string{"--codec", "h264", "--inline", "--output", "-", "--timeout", "0", "--nopreview", "--flush"}, false)
+	a = a[:len(a)-len(s.ExtraArgs)]
+	if s.Bitrate > 0 {
+		a = append(a, "--bitrate", strconv.Itoa(s.Bitrate))
+	}
+	if s.Intra > 0 {
+		a = append(a, "--intra", strconv.Itoa(s.Intra))
+	}
+	if s.Profile != "" {
+		a = append(a, "--profile", s.Profile)
+	}
+	if s.Level != "" {
+		a = append(a, "--level", s.Level)
+	}
+	return append(a, s.ExtraArgs...)
+}
+
+// args appends the settings to a, the JPEG quality when quality is set,
+// then ExtraArgs.
+func (s *Source) args(a []string, quality bool) []string {
 	if s.Width > 0 {
 		a = append(a, "--width", strconv.Itoa(s.Width))
 	}
@@ -105,7 +141,7 @@ func (s *Source) Args() []string {
 	if s.FPS > 0 {
 		a = append(a, "--framerate", strconv.Itoa(s.FPS))
 	}
-	if s.Quality > 0 {
+	if quality && s.Quality > 0 {
 		a = append(a, "--quality", strconv.Itoa(s.Quality))
 	}
 	if s.HFlip {
@@ -129,6 +165,24 @@ func (s *Source) Dropped() int64 { return s.ex.Dropped() }
 // exits, with its exit status and last stderr line, such as
 // "rpicam-vid: exit status 255: ERROR: *** no cameras available ***".
 func (s *Source) Run(ctx context.Context, emit func(mjpeg.Frame)) error {
+	if err := s.prepare(s.Args()); err != nil {
+		return err
+	}
+	return s.ex.Run(ctx, emit)
+}
+
+// RunH264 is Run with the program encoding H.264 (H264Args): it emits the
+// access units. On a Raspberry Pi 5, which has no H.264 encoder, rpicam-vid
+// encodes with libx264 through libav, in software.
+func (s *Source) RunH264(ctx context.Context, emit func(h264.AccessUnit)) error {
+	if err := s.prepare(s.H264Args()); err != nil {
+		return err
+	}
+	return s.ex.RunH264(ctx, emit)
+}
+
+// prepare checks the fields and sets up the command with args.
+func (s *Source) prepare(args []string) error {
 	if err := s.Check(); err != nil {
 		return err
 	}
@@ -139,11 +193,11 @@ func (s *Source) Run(ctx context.Context, emit func(mjpeg.Frame)) error {
 			return err
 		}
 	}
-	s.ex.Args = append([]string{prog}, s.Args()...)
+	s.ex.Args = append([]string{prog}, args...)
 	s.ex.Grace = s.Grace
 	s.ex.MaxFrameSize = s.MaxFrameSize
 	s.ex.Logger = s.Logger
-	return s.ex.Run(ctx, emit)
+	return nil
 }
 
 // Camera is one camera rpicam-vid --list-cameras reports.

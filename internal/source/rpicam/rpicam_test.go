@@ -85,7 +85,9 @@ func TestCheck(t *testing.T) {
 // fakeScript is a stand-in for rpicam-vid: it lists the cameras in
 // $FAKE_RPICAM_DIR/list, records its arguments, fails like rpicam-vid with
 // no camera while $FAKE_RPICAM_DIR/block exists, and else streams real
-// MJPEG from ffmpeg at the size and rate asked for.
+// MJPEG from ffmpeg at the size and rate asked for, or with --codec h264
+// real libx264 H.264 (with $FAKE_SLICES slices a picture, the keyframe
+// interval of --intra).
 const fakeScript = `#!/bin/sh
 d="$FAKE_RPICAM_DIR"
 if [ "$1" = "--list-cameras" ]; then
@@ -95,16 +97,22 @@ if [ "$1" = "--list-cameras" ]; then
 fi
 printf '%s\n' "$@" > "$d/args"
 if [ -e "$d/block" ]; then echo "ERROR: *** no cameras available ***" >&2; exit 255; fi
-w=640 h=480 fps=30
+w=640 h=480 fps=30 codec=mjpeg intra=60
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--width) w=$2; shift;;
 	--height) h=$2; shift;;
 	--framerate) fps=$2; shift;;
+	--codec) codec=$2; shift;;
+	--intra) intra=$2; shift;;
 	esac
 	shift
 done
 echo $$ > "$d/pid.tmp" && mv "$d/pid.tmp" "$d/pid"
+if [ "$codec" = h264 ]; then
+	exec "$FFMPEG" -hide_banner -loglevel error -re -f lavfi -i "testsrc2=size=${w}x${h}:rate=$fps" \
+		-c:v libx264 -preset ultrafast -tune zerolatency -threads 1 -g "$intra" -x264-params "slices=${FAKE_SLICES:-1}" -f h264 -
+fi
 exec "$FFMPEG" -hide_banner -loglevel error -re -f lavfi -i "testsrc2=size=${w}x${h}:rate=$fps" -f mjpeg -
 `
 
