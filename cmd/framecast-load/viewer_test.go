@@ -33,14 +33,13 @@ func TestParseStamp(t *testing.T) {
 // duplicate part.
 func stream(t *testing.T, times ...time.Time) []byte {
 	t.Helper()
-	var b bytes.Buffer
-	w := mjpeg.NewWriter(&b, mjpeg.Boundary)
+	b := mjpeg.OpeningBoundary(mjpeg.Boundary)
 	for i, tm := range times {
-		if err := w.WriteFrame(mjpeg.Frame{Data: fake.JPEG(32, 16, i), Time: tm}); err != nil {
-			t.Fatal(err)
-		}
+		f := mjpeg.Frame{Data: fake.JPEG(32, 16, i), Time: tm}
+		b = append(mjpeg.AppendPartHeader(b, f), f.Data...)
+		b = append(b, mjpeg.PartTrailer(mjpeg.Boundary)...)
 	}
-	return b.Bytes()
+	return b
 }
 
 func TestViewerCountsFramesAndDuplicates(t *testing.T) {

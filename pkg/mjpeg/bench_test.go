@@ -5,7 +5,6 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"io"
 	"math/rand/v2"
 	"strconv"
 	"testing"
@@ -88,18 +87,6 @@ func BenchmarkAppendPartHeader(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf = mjpeg.AppendPartHeader(buf[:0], f)
-	}
-}
-
-func BenchmarkWriter(b *testing.B) {
-	f := mjpeg.Frame{Data: cameraFrame(b, 1), Time: time.Now()}
-	w := mjpeg.NewWriter(io.Discard, mjpeg.Boundary)
-	b.SetBytes(int64(len(f.Data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := w.WriteFrame(f); err != nil {
-			b.Fatal(err)
-		}
 	}
 }
 

@@ -105,14 +105,6 @@ func dhtInsertAt(b []byte) (sos int, hasDHT, ok bool) {
 	}
 }
 
-// HasDHT reports whether the JPEG b defines Huffman tables (a DHT segment)
-// before its first scan. It reports true for bytes whose headers cannot be
-// walked, as there is nothing sensible to insert into them.
-func HasDHT(b []byte) bool {
-	_, has, ok := dhtInsertAt(b)
-	return has || !ok
-}
-
 // AppendWithDHT appends the JPEG b to dst and returns the extended slice.
 // When b has no DHT segment before its first scan, as many UVC webcams send
 // MJPEG, the standard Huffman tables of ITU-T T.81 Annex K.3 (which such

@@ -79,8 +79,8 @@ func TestAppendWithDHT(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := HasDHT(tt.in); got != tt.has {
-				t.Errorf("HasDHT = %v, want %v", got, tt.has)
+			if _, has, ok := dhtInsertAt(tt.in); (has || !ok) != tt.has {
+				t.Errorf("has DHT = %v, want %v", has || !ok, tt.has)
 			}
 			prefix := []byte("prefix")
 			out := AppendWithDHT(append([]byte(nil), prefix...), tt.in)

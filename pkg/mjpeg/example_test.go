@@ -41,22 +41,23 @@ func ExampleSplitter() {
 		w, h, _ := mjpeg.Size(frame)
 		fmt.Printf("frame %dx%d\n", w, h)
 	}
-	fmt.Println("skipped bytes:", s.Skipped(), "dropped frames:", s.Dropped())
+	fmt.Println("dropped frames:", s.Dropped())
 	// Output:
 	// frame 64x48
 	// frame 32x16
-	// skipped bytes: 5 dropped frames: 0
+	// dropped frames: 0
 }
 
-// A Writer writes frames as a multipart/x-mixed-replace stream; a Reader
-// reads them back.
-func ExampleWriter() {
-	var stream bytes.Buffer
-	w := mjpeg.NewWriter(&stream, mjpeg.Boundary)
+// A multipart/x-mixed-replace stream as framecast writes it: the opening
+// boundary, then per frame its header block, its JPEG and the part
+// trailer. A Reader reads it back.
+func ExampleReader() {
 	frame := mjpeg.Frame{Data: tinyJPEG(16, 16), Time: time.Unix(1732500000, 123456000)}
-	if err := w.WriteFrame(frame); err != nil {
-		log.Fatal(err)
-	}
+	var stream bytes.Buffer
+	stream.Write(mjpeg.OpeningBoundary(mjpeg.Boundary))
+	stream.Write(mjpeg.AppendPartHeader(nil, frame))
+	stream.Write(frame.Data)
+	stream.Write(mjpeg.PartTrailer(mjpeg.Boundary))
 	fmt.Println("Content-Type:", mjpeg.ContentType(mjpeg.Boundary))
 
 	boundary, _ := mjpeg.BoundaryFromContentType(mjpeg.ContentType(mjpeg.Boundary))

@@ -10,6 +10,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"testing"
+
+	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
 // makeJPEG encodes a w×h picture (a gradient with noise, so that the
@@ -133,4 +135,27 @@ func concat(parts ...[]byte) []byte {
 		out = append(out, p...)
 	}
 	return out
+}
+
+// partWriter writes frames as framecast serves them: the opening boundary
+// once, then per frame its header block, its JPEG and the part trailer.
+type partWriter struct {
+	w        io.Writer
+	boundary string
+	opened   bool
+}
+
+func newPartWriter(w io.Writer, boundary string) *partWriter {
+	return &partWriter{w: w, boundary: boundary}
+}
+
+func (p *partWriter) WriteFrame(f mjpeg.Frame) error {
+	var b []byte
+	if !p.opened {
+		b = mjpeg.OpeningBoundary(p.boundary)
+		p.opened = true
+	}
+	b = append(mjpeg.AppendPartHeader(b, f), f.Data...)
+	_, err := p.w.Write(append(b, mjpeg.PartTrailer(p.boundary)...))
+	return err
 }

@@ -63,124 +63,156 @@ type walker struct {
 // ErrTruncated when b ends first, or ErrInvalid.
 func (w *walker) walk(b []byte) (int, error) {
 	for {
+		var n int
+		var err error
 		switch w.state {
 		case stSOI:
-			if len(b) < 2 {
-				if len(b) == 1 && b[0] != 0xFF {
-					return 0, ErrInvalid
-				}
-				return 0, ErrTruncated
-			}
-			if b[0] != 0xFF || b[1] != markerSOI {
-				return 0, ErrInvalid
-			}
-			w.pos = 2
-			w.state = stMarker
-
+			err = w.soi(b)
 		case stMarker:
-			p := w.pos
-			if p >= len(b) {
-				return 0, ErrTruncated
-			}
-			if b[p] != 0xFF {
-				return 0, ErrInvalid
-			}
-			// Skip fill bytes: any marker may be preceded by extra 0xFF.
-			for p+1 < len(b) && b[p+1] == 0xFF {
-				p++
-			}
-			w.pos = p
-			if p+1 >= len(b) {
-				return 0, ErrTruncated
-			}
-			m := b[p+1]
-			switch {
-			case m == markerEOI:
-				if !w.sawSOS {
-					return 0, ErrInvalid
-				}
-				return p + 2, nil
-			case m == 0x00 || m == markerSOI:
-				return 0, ErrInvalid
-			case isStandalone(m):
-				w.pos = p + 2
-				continue
-			}
-			if p+3 >= len(b) {
-				return 0, ErrTruncated
-			}
-			n := int(b[p+2])<<8 | int(b[p+3])
-			if n < 2 {
-				return 0, ErrInvalid
-			}
-			switch {
-			case isSOF(m):
-				// One frame header, before the first scan, sized for its
-				// components: Lf = 8 + 3*Nf. Checking this catches a JPEG cut
-				// short and followed by the next one.
-				if w.sawSOF {
-					return 0, ErrInvalid
-				}
-				if p+9 >= len(b) {
-					return 0, ErrTruncated
-				}
-				if nf := int(b[p+9]); nf == 0 || n != 8+3*nf {
-					return 0, ErrInvalid
-				}
-				if b[p+7] == 0 && b[p+8] == 0 {
-					return 0, ErrInvalid // zero width
-				}
-				w.sawSOF = true
-			case m == markerSOS:
-				// Ls = 6 + 2*Ns, with 1 to 4 components in a scan.
-				if !w.sawSOF {
-					return 0, ErrInvalid
-				}
-				if p+4 >= len(b) {
-					return 0, ErrTruncated
-				}
-				if ns := int(b[p+4]); ns == 0 || ns > 4 || n != 6+2*ns {
-					return 0, ErrInvalid
-				}
-				w.sawSOS = true
-				w.state = stScan
-			}
-			// The segment may end beyond b; the next call checks that.
-			w.pos = p + 2 + n
-
+			n, err = w.marker(b)
 		case stScan:
-			p := w.pos
-			if p > len(b) {
-				return 0, ErrTruncated
-			}
-			for {
-				i := bytes.IndexByte(b[p:], 0xFF)
-				if i < 0 {
-					w.pos = len(b)
-					return 0, ErrTruncated
-				}
-				p += i
-				if p+1 >= len(b) {
-					w.pos = p
-					return 0, ErrTruncated
-				}
-				m := b[p+1]
-				if m == 0x00 || (m >= markerRST0 && m <= markerRST7) {
-					// A stuffed 0xFF or a restart marker: still scan data.
-					p += 2
-					continue
-				}
-				if m == 0xFF {
-					// Fill byte; the marker (or stuffing) follows.
-					p++
-					continue
-				}
-				break
-			}
-			w.pos = p
-			w.state = stMarker
+			err = w.scan(b)
+		}
+		// A JPEG is never 0 bytes long: n is 0 until the EOI.
+		if n > 0 || err != nil {
+			return n, err
 		}
 	}
+}
+
+// soi checks the SOI at the start of b.
+func (w *walker) soi(b []byte) error {
+	if len(b) < 2 {
+		if len(b) == 1 && b[0] != 0xFF {
+			return ErrInvalid
+		}
+		return ErrTruncated
+	}
+	if b[0] != 0xFF || b[1] != markerSOI {
+		return ErrInvalid
+	}
+	w.pos = 2
+	w.state = stMarker
+	return nil
+}
+
+// marker reads the marker at w.pos and steps over its segment. At the EOI
+// it returns the JPEG's length.
+func (w *walker) marker(b []byte) (int, error) {
+	p := w.pos
+	if p >= len(b) {
+		return 0, ErrTruncated
+	}
+	if b[p] != 0xFF {
+		return 0, ErrInvalid
+	}
+	// Skip fill bytes: any marker may be preceded by extra 0xFF.
+	for p+1 < len(b) && b[p+1] == 0xFF {
+		p++
+	}
+	w.pos = p
+	if p+1 >= len(b) {
+		return 0, ErrTruncated
+	}
+	m := b[p+1]
+	switch {
+	case m == markerEOI:
+		if !w.sawSOS {
+			return 0, ErrInvalid
+		}
+		return p + 2, nil
+	case m == 0x00 || m == markerSOI:
+		return 0, ErrInvalid
+	case isStandalone(m):
+		w.pos = p + 2
+		return 0, nil
+	}
+	if p+3 >= len(b) {
+		return 0, ErrTruncated
+	}
+	n := int(b[p+2])<<8 | int(b[p+3])
+	if n < 2 {
+		return 0, ErrInvalid
+	}
+	if err := w.header(b, p, m, n); err != nil {
+		return 0, err
+	}
+	// The segment may end beyond b; the next call checks that.
+	w.pos = p + 2 + n
+	return 0, nil
+}
+
+// header checks the frame and scan headers (SOF, SOS) of the segment with
+// marker m and length n at b[p:].
+func (w *walker) header(b []byte, p int, m byte, n int) error {
+	switch {
+	case isSOF(m):
+		// One frame header, before the first scan, sized for its
+		// components: Lf = 8 + 3*Nf. Checking this catches a JPEG cut
+		// short and followed by the next one.
+		if w.sawSOF {
+			return ErrInvalid
+		}
+		if p+9 >= len(b) {
+			return ErrTruncated
+		}
+		if nf := int(b[p+9]); nf == 0 || n != 8+3*nf {
+			return ErrInvalid
+		}
+		if b[p+7] == 0 && b[p+8] == 0 {
+			return ErrInvalid // zero width
+		}
+		w.sawSOF = true
+	case m == markerSOS:
+		// Ls = 6 + 2*Ns, with 1 to 4 components in a scan.
+		if !w.sawSOF {
+			return ErrInvalid
+		}
+		if p+4 >= len(b) {
+			return ErrTruncated
+		}
+		if ns := int(b[p+4]); ns == 0 || ns > 4 || n != 6+2*ns {
+			return ErrInvalid
+		}
+		w.sawSOS = true
+		w.state = stScan
+	}
+	return nil
+}
+
+// scan steps over entropy-coded data to the next marker.
+func (w *walker) scan(b []byte) error {
+	p := w.pos
+	if p > len(b) {
+		return ErrTruncated
+	}
+	for {
+		i := bytes.IndexByte(b[p:], 0xFF)
+		if i < 0 {
+			w.pos = len(b)
+			return ErrTruncated
+		}
+		p += i
+		if p+1 >= len(b) {
+			w.pos = p
+			return ErrTruncated
+		}
+		m := b[p+1]
+		if m == 0x00 || (m >= markerRST0 && m <= markerRST7) {
+			// A stuffed 0xFF or a restart marker: still scan data.
+			p += 2
+			continue
+		}
+		if m == 0xFF {
+			// Fill byte; the marker (or stuffing) follows.
+			p++
+			continue
+		}
+		break
+	}
+	w.pos = p
+	w.state = stMarker
+	return nil
 }
 
 // FrameLen returns the length of the JPEG at the start of b, from its SOI

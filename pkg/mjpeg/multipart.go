@@ -1,10 +1,6 @@
 package mjpeg
 
-import (
-	"io"
-	"net"
-	"strconv"
-)
+import "strconv"
 
 // Boundary is the multipart boundary framecast writes.
 const Boundary = "framecast"
@@ -62,49 +58,3 @@ func AppendPartHeader(dst []byte, f Frame) []byte {
 
 // PartHeaderMaxLen is the longest header block AppendPartHeader appends.
 const PartHeaderMaxLen = len("Content-Type: image/jpeg\r\nContent-Length: \r\nX-Timestamp: -.000000\r\n\r\n") + 2*19
-
-// Writer writes frames as a multipart/x-mixed-replace stream, in the layout
-// framecast serves: the opening boundary, then for every frame its header
-// block, its JPEG and the part trailer. A Writer is not safe for concurrent
-// use.
-type Writer struct {
-	w       io.Writer
-	opening []byte
-	trailer []byte
-	header  []byte
-	opened  bool
-	vec     [3][]byte   // backing array of bufs
-	bufs    net.Buffers // a field, so that WriteTo does not allocate
-}
-
-// NewWriter returns a Writer writing to w with the given boundary (the
-// Content-Type to announce is ContentType(boundary)).
-func NewWriter(w io.Writer, boundary string) *Writer {
-	return &Writer{
-		w:       w,
-		opening: OpeningBoundary(boundary),
-		trailer: PartTrailer(boundary),
-		header:  make([]byte, 0, len(boundary)+PartHeaderMaxLen+8),
-	}
-}
-
-// WriteFrame writes f as one part, preceded by the opening boundary if it is
-// the first. When w is a network connection, the pieces go out in one
-// vectored write.
-func (w *Writer) WriteFrame(f Frame) error {
-	hdr := w.header[:0]
-	if !w.opened {
-		hdr = append(hdr, w.opening...)
-	}
-	hdr = AppendPartHeader(hdr, f)
-	w.header = hdr
-	w.vec = [3][]byte{hdr, f.Data, w.trailer}
-	w.bufs = w.vec[:]
-	_, err := w.bufs.WriteTo(w.w)
-	w.vec = [3][]byte{} // do not keep the frame alive
-	if err != nil {
-		return err
-	}
-	w.opened = true
-	return nil
-}

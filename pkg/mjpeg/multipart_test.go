@@ -2,7 +2,6 @@ package mjpeg_test
 
 import (
 	"bytes"
-	"errors"
 	"testing"
 	"time"
 
@@ -78,44 +77,5 @@ func TestAppendPartHeaderAllocs(t *testing.T) {
 	long = append(long, bytes.Repeat([]byte{'9'}, 19)...) // a 19-digit length
 	if len(long) > mjpeg.PartHeaderMaxLen {
 		t.Errorf("longest header %d bytes > PartHeaderMaxLen %d", len(long), mjpeg.PartHeaderMaxLen)
-	}
-}
-
-func TestWriter(t *testing.T) {
-	a := makeJPEG(t, 16, 16, 50, 1)
-	b := makeJPEG(t, 24, 16, 50, 2)
-	ta := time.Unix(1732500000, 123456000)
-	tb := time.Unix(1732500001, 999999000)
-	var buf bytes.Buffer
-	w := mjpeg.NewWriter(&buf, "bnd")
-	for _, f := range []mjpeg.Frame{{Data: a, Time: ta}, {Data: b, Time: tb}} {
-		if err := w.WriteFrame(f); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want := concat(
-		[]byte("--bnd\r\n"),
-		mjpeg.AppendPartHeader(nil, mjpeg.Frame{Data: a, Time: ta}), a, []byte("\r\n--bnd\r\n"),
-		mjpeg.AppendPartHeader(nil, mjpeg.Frame{Data: b, Time: tb}), b, []byte("\r\n--bnd\r\n"),
-	)
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("stream:\n%q\nwant:\n%q", buf.Bytes(), want)
-	}
-}
-
-type failWriter struct{ n int }
-
-func (w *failWriter) Write(p []byte) (int, error) {
-	if w.n == 0 {
-		return 0, errors.New("closed")
-	}
-	w.n--
-	return len(p), nil
-}
-
-func TestWriterError(t *testing.T) {
-	w := mjpeg.NewWriter(&failWriter{n: 1}, "b")
-	if err := w.WriteFrame(mjpeg.Frame{Data: []byte{1}}); err == nil {
-		t.Fatal("WriteFrame to a failing writer returned nil")
 	}
 }

@@ -61,7 +61,7 @@ func TestReaderRoundTrip(t *testing.T) {
 		{Data: makeJPEG(t, 8, 8, 10, 3), Time: time.Unix(1732500002, 999999000)},
 	}
 	var stream bytes.Buffer
-	w := mjpeg.NewWriter(&stream, mjpeg.Boundary)
+	w := newPartWriter(&stream, mjpeg.Boundary)
 	for _, f := range frames {
 		if err := w.WriteFrame(f); err != nil {
 			t.Fatal(err)
@@ -228,7 +228,7 @@ func TestReaderHeaders(t *testing.T) {
 func TestReaderTruncated(t *testing.T) {
 	a := makeJPEG(t, 64, 48, 75, 1)
 	var full bytes.Buffer
-	w := mjpeg.NewWriter(&full, "b")
+	w := newPartWriter(&full, "b")
 	w.WriteFrame(mjpeg.Frame{Data: a, Time: time.Unix(1, 0)})
 	one := full.Len()
 	w.WriteFrame(mjpeg.Frame{Data: a, Time: time.Unix(2, 0)})
@@ -326,7 +326,7 @@ func slicesRepeat(s string, n int) []string {
 func TestReaderReadError(t *testing.T) {
 	a := makeJPEG(t, 32, 24, 75, 1)
 	var buf bytes.Buffer
-	mjpeg.NewWriter(&buf, "b").WriteFrame(mjpeg.Frame{Data: a})
+	newPartWriter(&buf, "b").WriteFrame(mjpeg.Frame{Data: a})
 	boom := errors.New("boom")
 	r := mjpeg.NewReader(io.MultiReader(&buf, iotest.ErrReader(boom)), "b")
 	bodies, _, err := readAll(r)
@@ -347,7 +347,7 @@ func TestReaderDoesNotReadAhead(t *testing.T) {
 	// one-byte source, reading the first part leaves the rest unread.
 	a := makeJPEG(t, 32, 24, 75, 1)
 	var buf bytes.Buffer
-	w := mjpeg.NewWriter(&buf, "b")
+	w := newPartWriter(&buf, "b")
 	w.WriteFrame(mjpeg.Frame{Data: a})
 	first := buf.Len()
 	w.WriteFrame(mjpeg.Frame{Data: a})

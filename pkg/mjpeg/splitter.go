@@ -29,8 +29,13 @@ const (
 // invalid, or grows beyond the maximum frame size, is dropped and counted, and
 // the splitter resynchronises on the next SOI after it.
 //
-// A Splitter is not safe for concurrent use, except for Dropped and Skipped.
+// A Splitter is not safe for concurrent use, except for Dropped.
 type Splitter struct {
+	// Drops, when set before the first Next, is added to for every frame
+	// dropped, besides Dropped: a camera keeps one total over the
+	// splitters of all its runs.
+	Drops *atomic.Int64
+
 	r   io.Reader
 	max int
 
@@ -43,7 +48,6 @@ type Splitter struct {
 	err     error // sticky read error
 
 	dropped atomic.Int64
-	skipped atomic.Int64
 }
 
 // NewSplitter returns a Splitter reading from r that drops frames larger
@@ -62,11 +66,6 @@ func NewSplitter(r io.Reader, maxFrameSize int) *Splitter {
 // invalid, too large, or cut short by the end of the stream. It is safe to
 // call from any goroutine.
 func (s *Splitter) Dropped() int64 { return s.dropped.Load() }
-
-// Skipped returns the number of bytes read so far that were not part of a
-// returned frame: garbage between frames and the bytes of dropped frames. It
-// is safe to call from any goroutine.
-func (s *Splitter) Skipped() int64 { return s.skipped.Load() }
 
 // Next returns the next whole JPEG, SOI through EOI. The returned slice is
 // newly allocated, holds exactly the frame's bytes and belongs to the caller.
@@ -145,15 +144,15 @@ func (s *Splitter) scan() ([]byte, bool) {
 // drop drops the frame in progress and consumes its first n bytes.
 func (s *Splitter) drop(n int) {
 	s.dropped.Add(1)
+	if s.Drops != nil {
+		s.Drops.Add(1)
+	}
 	s.inFrame = false
 	s.skip(n)
 }
 
 // skip consumes n buffered bytes that are not part of a frame.
-func (s *Splitter) skip(n int) {
-	s.lo += n
-	s.skipped.Add(int64(n))
-}
+func (s *Splitter) skip(n int) { s.lo += n }
 
 // fill reads more bytes into the buffer, making room first. It records a read
 // error in s.err.

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"runtime"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 
@@ -81,8 +82,8 @@ func TestSplitterChunkings(t *testing.T) {
 				t.Fatalf("err = %v, want io.EOF", err)
 			}
 			sameFrames(t, got, want)
-			if s.Dropped() != 0 || s.Skipped() != 0 {
-				t.Errorf("Dropped, Skipped = %d, %d; want 0, 0", s.Dropped(), s.Skipped())
+			if s.Dropped() != 0 {
+				t.Errorf("Dropped = %d, want 0", s.Dropped())
 			}
 			if _, err := s.Next(); err != io.EOF {
 				t.Errorf("Next after EOF = %v, want io.EOF", err)
@@ -101,7 +102,6 @@ func TestSplitterGarbage(t *testing.T) {
 	g3 := []byte("\r\n--boundary\r\nContent-Type: image/jpeg\r\n\r\n")
 	g4 := []byte{0xFF}
 	stream := concat(g1, a, g2, b, g3, c, a, g4)
-	garbage := int64(len(g1) + len(g2) + len(g3) + len(g4))
 	for name, r := range chunkings(stream) {
 		t.Run(name, func(t *testing.T) {
 			s := mjpeg.NewSplitter(r, 0)
@@ -110,8 +110,8 @@ func TestSplitterGarbage(t *testing.T) {
 				t.Fatalf("err = %v, want io.EOF", err)
 			}
 			sameFrames(t, got, [][]byte{a, b, c, a})
-			if s.Dropped() != 0 || s.Skipped() != garbage {
-				t.Errorf("Dropped, Skipped = %d, %d; want 0, %d", s.Dropped(), s.Skipped(), garbage)
+			if s.Dropped() != 0 {
+				t.Errorf("Dropped = %d, want 0", s.Dropped())
 			}
 		})
 	}
@@ -146,9 +146,6 @@ func TestSplitterTruncatedThenGood(t *testing.T) {
 				if s.Dropped() != 1 {
 					t.Errorf("%s: Dropped = %d, want 1", chunking, s.Dropped())
 				}
-				if s.Skipped() != int64(cut) {
-					t.Errorf("%s: Skipped = %d, want %d", chunking, s.Skipped(), cut)
-				}
 			}
 		})
 	}
@@ -162,8 +159,8 @@ func TestSplitterPartialAtEOF(t *testing.T) {
 		t.Fatalf("err = %v, want io.EOF", err)
 	}
 	sameFrames(t, got, [][]byte{a})
-	if s.Dropped() != 1 || s.Skipped() != int64(len(a)/2) {
-		t.Errorf("Dropped, Skipped = %d, %d; want 1, %d", s.Dropped(), s.Skipped(), len(a)/2)
+	if s.Dropped() != 1 {
+		t.Errorf("Dropped = %d, want 1", s.Dropped())
 	}
 }
 
@@ -178,8 +175,8 @@ func TestSplitterInvalidFrameDropped(t *testing.T) {
 			t.Fatalf("%s: err = %v, want io.EOF", name, err)
 		}
 		sameFrames(t, got, [][]byte{a, a})
-		if s.Dropped() != 2 || s.Skipped() != int64(len(bad)+len(noSOS)) {
-			t.Errorf("%s: Dropped, Skipped = %d, %d; want 2, %d", name, s.Dropped(), s.Skipped(), len(bad)+len(noSOS))
+		if s.Dropped() != 2 {
+			t.Errorf("%s: Dropped = %d, want 2", name, s.Dropped())
 		}
 	}
 }
@@ -199,8 +196,8 @@ func TestSplitterOversized(t *testing.T) {
 				t.Fatalf("err = %v, want io.EOF", err)
 			}
 			sameFrames(t, got, [][]byte{small, small, small})
-			if s.Dropped() != 3 || s.Skipped() != int64(3*len(big)) {
-				t.Errorf("Dropped, Skipped = %d, %d; want 3, %d", s.Dropped(), s.Skipped(), 3*len(big))
+			if s.Dropped() != 3 {
+				t.Errorf("Dropped = %d, want 3", s.Dropped())
 			}
 		})
 	}
@@ -295,10 +292,12 @@ func TestSplitterNoProgress(t *testing.T) {
 }
 
 func TestSplitterCountersConcurrent(t *testing.T) {
-	// Dropped and Skipped are read by status pages while Next runs.
+	// Dropped and Drops are read by status pages while Next runs.
 	a := makeJPEG(t, 32, 24, 75, 1)
 	stream := concat([]byte("junk"), a, a[:50], a, []byte{0xFF, 0xD8, 0x00}, a)
 	s := mjpeg.NewSplitter(iotest.OneByteReader(bytes.NewReader(stream)), 0)
+	var total atomic.Int64
+	s.Drops = &total
 	done := make(chan struct{})
 	polled := make(chan int64)
 	go func() {
@@ -309,7 +308,7 @@ func TestSplitterCountersConcurrent(t *testing.T) {
 				polled <- last
 				return
 			default:
-				last = s.Dropped() + s.Skipped()
+				last = s.Dropped() + total.Load()
 			}
 		}
 	}()
@@ -319,7 +318,7 @@ func TestSplitterCountersConcurrent(t *testing.T) {
 	if err != io.EOF || len(got) != 3 {
 		t.Fatalf("got %d frames, %v; want 3, io.EOF", len(got), err)
 	}
-	if s.Dropped() != 2 || s.Skipped() != int64(4+50+3) {
-		t.Errorf("Dropped, Skipped = %d, %d; want 2, %d", s.Dropped(), s.Skipped(), 4+50+3)
+	if s.Dropped() != 2 || total.Load() != 2 {
+		t.Errorf("Dropped = %d, Drops = %d; want 2", s.Dropped(), total.Load())
 	}
 }
