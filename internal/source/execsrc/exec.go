@@ -90,23 +90,54 @@ func (s *Source) run(ctx context.Context, read func(io.Reader) error) error {
 	if grace <= 0 {
 		grace = DefaultGrace
 	}
+	c, err := s.start(prog, log, grace, read)
+	if err != nil {
+		return err
+	}
+	stopped := c.supervise(ctx)
+	c.finish()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return describeExit(prog, c.waitErr, stopped, c.readErr, c.stderr.last())
+}
 
+// command is one run of the command: its process group, and the
+// goroutines that read its output and wait for it.
+type command struct {
+	log        *slog.Logger
+	grace      time.Duration
+	pgid       int
+	outR, errR *os.File
+	stderr     stderrLog
+
+	errDone  chan struct{} // stderr copied
+	readDone chan error    // stdout read to its end
+	waitDone chan error    // the leader waited for
+
+	readErr, waitErr error
+	readOver, exited bool
+}
+
+// start starts the command in a process group of its own, with goroutines
+// that hand its stdout to read, copy its stderr to the log and wait for it.
+func (s *Source) start(prog string, log *slog.Logger, grace time.Duration, read func(io.Reader) error) (*command, error) {
 	cmd := exec.Command(s.Args[0], s.Args[1:]...)
 	if cmd.Err != nil {
-		return cmd.Err // exec: "nosuch": executable file not found in $PATH
+		return nil, cmd.Err // exec: "nosuch": executable file not found in $PATH
 	}
 	cmd.Env = s.Env
 	// Its own group, so stopping it reaches every child it started.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	outR, outW, err := os.Pipe()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	errR, errW, err := os.Pipe()
 	if err != nil {
 		outR.Close()
 		outW.Close()
-		return err
+		return nil, err
 	}
 	cmd.Stdout, cmd.Stderr = outW, errW
 	err = cmd.Start()
@@ -118,100 +149,97 @@ func (s *Source) run(ctx context.Context, read func(io.Reader) error) error {
 		errR.Close()
 		var pe *fs.PathError
 		if errors.As(err, &pe) { // "fork/exec /x: ..." says more than users need
-			return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+			return nil, fmt.Errorf("%s: %w", pe.Path, pe.Err)
 		}
-		return fmt.Errorf("%s: %w", prog, err)
+		return nil, fmt.Errorf("%s: %w", prog, err)
 	}
-	pgid := cmd.Process.Pid
-	log.Debug("command started", "pid", pgid, "args", redact.URLs(strings.Join(s.Args, " ")))
-
-	stderr := stderrLog{log: log}
-	errDone := make(chan struct{})
+	c := &command{
+		log: log, grace: grace, pgid: cmd.Process.Pid, outR: outR, errR: errR,
+		stderr:  stderrLog{log: log},
+		errDone: make(chan struct{}), readDone: make(chan error, 1), waitDone: make(chan error, 1),
+	}
+	log.Debug("command started", "pid", c.pgid, "args", redact.URLs(strings.Join(s.Args, " ")))
 	go func() {
-		defer close(errDone)
-		stderr.copy(errR)
+		defer close(c.errDone)
+		c.stderr.copy(errR)
 	}()
-	readDone := make(chan error, 1)
-	go func() { readDone <- read(outR) }()
-	waitDone := make(chan error, 1)
-	go func() { waitDone <- cmd.Wait() }()
+	go func() { c.readDone <- read(outR) }()
+	go func() { c.waitDone <- cmd.Wait() }()
+	return c, nil
+}
 
-	var (
-		waitErr  error
-		exited   bool
-		readErr  error
-		readOver bool
-		stopped  bool // it closed stdout but kept running, so we stopped it
-	)
-	stop := func() {
-		signalGroup(pgid, syscall.SIGINT)
-		t := time.NewTimer(grace)
-		defer t.Stop()
-		for !exited || !readOver {
-			select {
-			case waitErr = <-waitDone:
-				exited = true
-			case readErr = <-readDone:
-				readOver = true
-			case <-t.C:
-				log.Warn("command ignored SIGINT; killing its process group", "grace", grace)
-				signalGroup(pgid, syscall.SIGKILL)
-				if !exited {
-					waitErr, exited = <-waitDone, true
-				}
-				return
-			}
-		}
-	}
-
+// supervise waits until ctx ends, the output ends or the leader exits, and
+// stops the command as each case needs. It reports whether the command
+// closed its output but kept running, so that it had to be stopped.
+func (c *command) supervise(ctx context.Context) (stopped bool) {
 	select {
 	case <-ctx.Done():
-		stop()
-	case readErr = <-readDone:
-		readOver = true
+		c.stop()
+	case c.readErr = <-c.readDone:
+		c.readOver = true
 		// Its output ended: it is exiting, or it closed stdout and is useless.
-		t := time.NewTimer(grace)
+		t := time.NewTimer(c.grace)
+		defer t.Stop()
 		select {
-		case waitErr = <-waitDone:
-			exited = true
+		case c.waitErr = <-c.waitDone:
+			c.exited = true
 		case <-t.C:
 			stopped = true
-			stop()
+			c.stop()
 		}
-		t.Stop()
-	case waitErr = <-waitDone:
-		exited = true
+	case c.waitErr = <-c.waitDone:
+		c.exited = true
 		// The leader is gone; children may still hold stdout.
-		stop()
+		c.stop()
 	}
+	return stopped
+}
+
+// stop sends the group SIGINT and waits for the leader to exit and the
+// output to end, killing the group after the grace period.
+func (c *command) stop() {
+	signalGroup(c.pgid, syscall.SIGINT)
+	t := time.NewTimer(c.grace)
+	defer t.Stop()
+	for !c.exited || !c.readOver {
+		select {
+		case c.waitErr = <-c.waitDone:
+			c.exited = true
+		case c.readErr = <-c.readDone:
+			c.readOver = true
+		case <-t.C:
+			c.log.Warn("command ignored SIGINT; killing its process group", "grace", c.grace)
+			signalGroup(c.pgid, syscall.SIGKILL)
+			if !c.exited {
+				c.waitErr, c.exited = <-c.waitDone, true
+			}
+			return
+		}
+	}
+}
+
+// finish leaves nothing of the run behind: no process of the group, no
+// zombie, no goroutine, no open pipe.
+func (c *command) finish() {
 	// Nothing of the group may outlive the run, even after a clean exit.
-	signalGroup(pgid, syscall.SIGKILL)
-	reapGroup(pgid)
+	signalGroup(c.pgid, syscall.SIGKILL)
+	reapGroup(c.pgid)
 	// Only processes that left the group can still hold the pipes; closing
 	// our ends ends the readers regardless.
-	outR.Close()
-	errR.Close()
-	if !readOver {
-		readErr = <-readDone
+	c.outR.Close()
+	c.errR.Close()
+	if !c.readOver {
+		c.readErr = <-c.readDone
 	}
-	<-errDone
-
-	if ctx.Err() != nil {
-		return nil
-	}
-	return describeExit(prog, waitErr, stopped, readErr, stderr.last())
+	<-c.errDone
 }
 
 // read splits r into frames and emits them until r ends.
 func (s *Source) read(r io.Reader, emit func(mjpeg.Frame)) error {
 	sp := mjpeg.NewSplitter(r, s.MaxFrameSize)
-	var last int64
+	sp.Drops = &s.dropped
 	for {
 		data, err := sp.Next()
-		if d := sp.Dropped(); d != last {
-			s.dropped.Add(d - last)
-			last = d
-		}
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, os.ErrClosed) {
 				return nil

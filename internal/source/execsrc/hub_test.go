@@ -86,3 +86,6 @@ func TestMissingCommandInStatus(t *testing.T) {
 		}
 	}
 }
+
+// The hub reports the frames every source drops.
+var _ hub.Dropper = (*execsrc.Source)(nil)

@@ -106,7 +106,6 @@ func (s *Source) fileFrames(ctx context.Context) (func() ([]byte, error), func()
 	var r *reader
 	var sp *mjpeg.Splitter
 	var inPass int
-	var lastDropped int64
 	closeFile := func() {
 		if r != nil {
 			r.close()
@@ -120,12 +119,10 @@ func (s *Source) fileFrames(ctx context.Context) (func() ([]byte, error), func()
 				if r, err = open(ctx, s.Path, s.maxFrameSize()); err != nil {
 					return nil, err
 				}
-				sp, inPass, lastDropped = mjpeg.NewSplitter(r, s.MaxFrameSize), 0, 0
+				sp, inPass = mjpeg.NewSplitter(r, s.MaxFrameSize), 0
+				sp.Drops = &s.dropped
 			}
 			data, err := sp.Next()
-			d := sp.Dropped()
-			s.dropped.Add(d - lastDropped)
-			lastDropped = d
 			if err == nil {
 				r.sinceFrame = 0
 				inPass++

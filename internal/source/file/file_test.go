@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/framecast/framecast/internal/fake"
+	"github.com/framecast/framecast/internal/hub"
 	"github.com/framecast/framecast/internal/source/file"
 	"github.com/framecast/framecast/pkg/mjpeg"
 )
@@ -205,3 +206,6 @@ func TestDevZero(t *testing.T) {
 		t.Fatalf("Run after cancel = %v, want nil", err)
 	}
 }
+
+// The hub reports the frames every source drops.
+var _ hub.Dropper = (*file.Source)(nil)

@@ -296,14 +296,10 @@ func (s *Source) readParts(t *target, body io.Reader, boundary string, emit func
 // readBare emits the JPEGs of a stream without multipart framing.
 func (s *Source) readBare(t *target, body io.Reader, ct string, emit func(mjpeg.Frame)) error {
 	sp := mjpeg.NewSplitter(body, s.maxFrame())
+	sp.Drops = &s.dropped
 	n := 0
-	var last int64
 	for {
 		data, err := sp.Next()
-		if d := sp.Dropped(); d != last {
-			s.dropped.Add(d - last)
-			last = d
-		}
 		if errors.Is(err, io.EOF) {
 			if mt, _, _ := mime.ParseMediaType(ct); n == 1 && mt == "image/jpeg" {
 				return fmt.Errorf("%s: the server sent one picture, not a stream: to poll it, use %s%s",

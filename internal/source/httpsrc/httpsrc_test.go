@@ -355,3 +355,6 @@ func TestRedirectAuth(t *testing.T) {
 		mu.Unlock()
 	}
 }
+
+// The hub reports the frames every source drops.
+var _ hub.Dropper = (*httpsrc.Source)(nil)

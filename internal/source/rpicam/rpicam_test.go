@@ -341,3 +341,6 @@ func apiStatus(t *testing.T, base string) hub.Status {
 	}
 	return body.Cameras[0]
 }
+
+// The hub reports the frames every source drops.
+var _ hub.Dropper = (*rpicam.Source)(nil)

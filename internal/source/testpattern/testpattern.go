@@ -8,6 +8,7 @@ package testpattern
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/framecast/framecast/internal/picture"
@@ -38,7 +39,13 @@ type Source struct {
 	Quality int
 	// Name is the camera name shown in the picture; empty means DefaultName.
 	Name string
+
+	dropped atomic.Int64
 }
+
+// Dropped counts the frames not made because their time passed while an
+// earlier one was drawn or taken (by a slow emit), over every run.
+func (s *Source) Dropped() int64 { return s.dropped.Load() }
 
 // Run emits a frame at once and then one per tick of a ticker at FPS, until
 // ctx ends; then it returns nil. When drawing and encoding a frame takes
@@ -52,13 +59,22 @@ func (s *Source) Run(ctx context.Context, emit func(mjpeg.Frame)) error {
 		return err
 	}
 	r := newRenderer(c)
-	tick := time.NewTicker(time.Second / time.Duration(c.fps))
+	period := time.Second / time.Duration(c.fps)
+	tick := time.NewTicker(period)
 	defer tick.Stop()
+	start := time.Now()
+	var late int64 // frames of this run not made
 	for n := uint64(1); ; n++ {
 		if ctx.Err() != nil {
 			return nil
 		}
 		now := time.Now()
+		// This is frame n; the ticks of the frames before it since start
+		// that the ticker skipped were frames not made.
+		if d := int64(now.Sub(start)/period) - int64(n-1) - late; d > 0 {
+			late += d
+			s.dropped.Add(d)
+		}
 		data, err := r.render(now, n)
 		if err != nil {
 			return err

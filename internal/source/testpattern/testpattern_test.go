@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/framecast/framecast/internal/hub"
 	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
@@ -120,7 +121,8 @@ func TestRunSkipsTicksWhenBehind(t *testing.T) {
 		slow := true
 		// The first emit takes a whole second, as a stalled consumer or a
 		// slow encoder would: about 30 ticks pass meanwhile.
-		frames := collect(t, &Source{Width: 64, Height: 48, FPS: 30}, 8, func(mjpeg.Frame) {
+		src := &Source{Width: 64, Height: 48, FPS: 30}
+		frames := collect(t, src, 8, func(mjpeg.Frame) {
 			if slow {
 				slow = false
 				time.Sleep(time.Second)
@@ -138,6 +140,10 @@ func TestRunSkipsTicksWhenBehind(t *testing.T) {
 		if immediate > 1 {
 			t.Errorf("%d frames came back to back after a slow one: ticks were queued, not skipped", immediate)
 		}
+		// The second frame came at the 30th tick: 29 frames were not made.
+		if d := src.Dropped(); d != 29 {
+			t.Errorf("Dropped = %d, want 29", d)
+		}
 	})
 }
 
@@ -153,19 +159,19 @@ func TestRunCancelledBeforeStart(t *testing.T) {
 func TestConfig(t *testing.T) {
 	tests := []struct {
 		name    string
-		s       Source
+		s       *Source
 		want    config
 		wantErr bool
 	}{
-		{"defaults", Source{}, config{640, 480, 30, 80, DefaultName}, false},
-		{"set", Source{Width: 1280, Height: 720, FPS: 60, Quality: 95, Name: "door"}, config{1280, 720, 60, 95, "door"}, false},
-		{"8K", Source{Width: 7680, Height: 4320}, config{7680, 4320, 30, 80, DefaultName}, false},
-		{"negative width", Source{Width: -1}, config{}, true},
-		{"too high", Source{Height: 1 << 16}, config{}, true},
-		{"negative fps", Source{FPS: -5}, config{}, true},
-		{"fps too high", Source{FPS: MaxFPS + 1}, config{}, true},
-		{"quality too high", Source{Quality: 101}, config{}, true},
-		{"negative quality", Source{Quality: -1}, config{}, true},
+		{"defaults", &Source{}, config{640, 480, 30, 80, DefaultName}, false},
+		{"set", &Source{Width: 1280, Height: 720, FPS: 60, Quality: 95, Name: "door"}, config{1280, 720, 60, 95, "door"}, false},
+		{"8K", &Source{Width: 7680, Height: 4320}, config{7680, 4320, 30, 80, DefaultName}, false},
+		{"negative width", &Source{Width: -1}, config{}, true},
+		{"too high", &Source{Height: 1 << 16}, config{}, true},
+		{"negative fps", &Source{FPS: -5}, config{}, true},
+		{"fps too high", &Source{FPS: MaxFPS + 1}, config{}, true},
+		{"quality too high", &Source{Quality: 101}, config{}, true},
+		{"negative quality", &Source{Quality: -1}, config{}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -251,3 +257,6 @@ func BenchmarkFrame(b *testing.B) {
 		})
 	}
 }
+
+// The hub reports the frames every source drops.
+var _ hub.Dropper = (*Source)(nil)
