@@ -111,7 +111,7 @@ func TestUseElsewhere(t *testing.T) {
 }
 
 // TestUseElsewhereToken signs in with a password to a camera that has a
-// token: the dialog never shows the token or the password, says how to
+// token, on a phone in Korean: the dialog never shows the token or the password, says how to
 // use a token, and puts a typed one into addresses that then work with no
 // password.
 func TestUseElsewhereToken(t *testing.T) {
@@ -135,7 +135,7 @@ func TestUseElsewhereToken(t *testing.T) {
 		})
 		return err
 	})
-	tb := open(t, s.url(), device(1280, 800, "light", ""), auth)
+	tb := open(t, s.url(), device(360, 740, "light", "ko"), auth)
 	tb.wait("the live state", `document.getElementById("stage").dataset.state === "live"`)
 	tb.do("opening the dialog", chromedp.Click(chromedp.ID("use-open")))
 	tb.wait("the token field", `document.getElementById("use").open && !document.getElementById("use-token").hidden`)
@@ -150,7 +150,13 @@ func TestUseElsewhereToken(t *testing.T) {
 	tb.do("typing the token", chromedp.SendKeys(chromedp.ID("use-token-input"), token))
 	tb.wait("the addresses with the token", fmt.Sprintf(`document.querySelector('[data-use="snapshot"] code').textContent.endsWith("?token=%s")`, token))
 	tb.screenshot("use-elsewhere-token")
+	if got := eval[string](tb, `(d => d.scrollWidth <= d.clientWidth && d.getBoundingClientRect().right <= innerWidth ? "" : d.scrollWidth + " in " + d.clientWidth)(document.getElementById("use"))`); got != "" {
+		t.Errorf("the dialog is wider than the phone: %s", got)
+	}
 	d = eval[useDialog](tb, useJS)
+	if d.Title != "이 카메라를 다른 곳에서 사용하기" {
+		t.Errorf("title %q, want it in Korean", d.Title)
+	}
 	if want := s.url() + "cam/door/stream?token=" + token; d.Stream != want || !strings.Contains(d.HomeAssistant, want) {
 		t.Errorf("stream %q, Home Assistant %q; want %q in both", d.Stream, d.HomeAssistant, want)
 	}
