@@ -37,9 +37,8 @@ const (
 // Device is an open V4L2 device node. Its methods may be called from several
 // goroutines, except that a Stream is used by one goroutine at a time.
 type Device struct {
-	fd     int
-	path   string
-	time32 bool // the kernel only knows the 32-bit time v4l2_buffer (32-bit arches)
+	fd   int
+	path string
 }
 
 // Open opens the device node at path (such as /dev/video0) for reading and
@@ -304,7 +303,7 @@ func (d *Device) FrameRate(t BufType) (interval Fract, capability uint32, err er
 func (d *Device) SetFrameRate(t BufType, iv Fract) (Fract, error) {
 	r := rawStreamParm{Type: uint32(t)}
 	c := r.capture()
-	c.TimePerFrame = rawFract{iv.Numerator, iv.Denominator}
+	c.TimePerFrame = rawFract(iv)
 	if err := ioctl(d.fd, opSParm, vidiocSParm, unsafe.Pointer(&r)); err != nil {
 		return Fract{}, err
 	}

@@ -4,11 +4,15 @@ package v4l2
 
 import (
 	"errors"
-
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
+
+// time32 is set once the kernel turned down the 64-bit time v4l2_buffer:
+// kernels before 5.6 know only the 32-bit one, for every device alike.
+var time32 atomic.Bool
 
 // rawBuffer32 is struct v4l2_buffer with a 32-bit struct timeval (68 bytes),
 // the only layout kernels before 5.6 know (VIDIOC_*_TIME32 in later ones).
@@ -49,7 +53,7 @@ func (r *rawBuffer32) get(b *Buffer) {
 // and fills b from the kernel's answer. It tries the 64-bit time layout first
 // and falls back for good to the 32-bit one when the kernel does not know it.
 func (d *Device) bufferIoctl(op string, nr uintptr, b *Buffer) error {
-	if !d.time32 {
+	if !time32.Load() {
 		var r rawBuffer
 		r.set(b)
 		err := ioctl(d.fd, op, iocRW<<30|unsafe.Sizeof(r)<<16|'V'<<8|nr, unsafe.Pointer(&r))
@@ -61,7 +65,7 @@ func (d *Device) bufferIoctl(op string, nr uintptr, b *Buffer) error {
 		if !errors.As(err, &e) || e.Err != unix.ENOTTY {
 			return err
 		}
-		d.time32 = true
+		time32.Store(true)
 	}
 	var r rawBuffer32
 	r.set(b)

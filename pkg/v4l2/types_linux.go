@@ -148,7 +148,7 @@ type rawInput struct {
 const (
 	iocRW = iocRead | iocWrite
 
-	vidiocQueryCap           = iocRead<<30 | unsafe.Sizeof(rawCapability{})<<16 | 'V'<<8 | 0
+	vidiocQueryCap           = iocRead<<30 | unsafe.Sizeof(rawCapability{})<<16 | 'V'<<8 // nr 0
 	vidiocEnumFmt            = iocRW<<30 | unsafe.Sizeof(rawFmtDesc{})<<16 | 'V'<<8 | 2
 	vidiocGFmt               = iocRW<<30 | unsafe.Sizeof(rawFormat{})<<16 | 'V'<<8 | 4
 	vidiocSFmt               = iocRW<<30 | unsafe.Sizeof(rawFormat{})<<16 | 'V'<<8 | 5
