@@ -114,18 +114,9 @@ func Key(label string) string {
 	return b.String()
 }
 
-// fold keeps the lower-cased letters and digits of s, so that
-// "White Balance Temperature", "white_balance_temperature" and
-// "whitebalancetemperature" are one name.
-func fold(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// fold is Key without the underscores, so that "White Balance Temperature",
+// "white_balance_temperature" and "whitebalancetemperature" are one name.
+func fold(s string) string { return strings.ReplaceAll(Key(s), "_", "") }
 
 // Find returns the control called name: by Name or Label in any case and
 // punctuation, or by numeric ID ("0x00980900"). An unknown name gives an

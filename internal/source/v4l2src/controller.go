@@ -15,9 +15,11 @@ import (
 	"github.com/framecast/framecast/pkg/v4l2"
 )
 
-// Controller returns the device's controls in the device-neutral terms of
-// package control, for the server's controls API. Like Controls and
-// SetControl, it opens the device briefly for each call.
+// Controller returns the device's controls (brightness, contrast, exposure,
+// white balance, focus, power line frequency, flips...) in the
+// device-neutral terms of package control, for the server's controls API.
+// Each call opens the device briefly, so it works whether Run is capturing
+// or not; a value set stays set while the device is powered.
 func (s *Source) Controller() control.Controller { return controller{s} }
 
 // controller is the control.Controller of a Source.
@@ -25,7 +27,12 @@ type controller struct{ s *Source }
 
 // Controls lists the controls that can be read or set.
 func (c controller) Controls() ([]control.Control, error) {
-	ctrls, err := c.s.Controls()
+	d, err := c.s.openForControls()
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	ctrls, err := d.Controls()
 	if err != nil {
 		return nil, err
 	}
@@ -45,6 +52,14 @@ func (c controller) SetControl(name string, value int64) error {
 		return err
 	}
 	return setControl(d, neutral(ctrls), name, value)
+}
+
+func (s *Source) openForControls() (*v4l2.Device, error) {
+	path, err := s.devicePath()
+	if err != nil {
+		return nil, err
+	}
+	return v4l2.Open(path)
 }
 
 // neutral converts the device's controls to package control's, leaving out
@@ -70,7 +85,7 @@ func neutral(ctrls []v4l2.Control) []control.Control {
 		default:
 			continue
 		}
-		n := control.Control{Name: ControlKey(c.Name), Label: c.Name, ID: c.ID, Type: t,
+		n := control.Control{Name: control.Key(c.Name), Label: c.Name, ID: c.ID, Type: t,
 			Min: int64(c.Min), Max: int64(c.Max), Step: int64(c.Step), Default: int64(c.Default),
 			ReadOnly: c.Flags&v4l2.CtrlFlagReadOnly != 0, Inactive: c.Flags&v4l2.CtrlFlagInactive != 0}
 		if t == control.Bitmask {

@@ -10,6 +10,64 @@ import (
 	"github.com/framecast/framecast/pkg/v4l2"
 )
 
+var testControls = []v4l2.Control{
+	{ID: 0x00980900, Type: v4l2.CtrlInteger, Name: "Brightness", Min: 0, Max: 255, Step: 1},
+	{ID: 0x0098091a, Type: v4l2.CtrlInteger, Name: "White Balance Temperature", Min: 2800, Max: 6500, Step: 10, Flags: v4l2.CtrlFlagInactive},
+	{ID: 0x00980918, Type: v4l2.CtrlMenu, Name: "Power Line Frequency", Max: 2,
+		Menu: []v4l2.MenuItem{{Index: 0, Name: "Disabled"}, {Index: 2, Name: "60 Hz"}}},
+	{ID: 0x00980914, Type: v4l2.CtrlBoolean, Name: "Horizontal Flip", Max: 1, Step: 1},
+	{ID: 0x009a0902, Type: v4l2.CtrlInteger, Name: "Exposure Time, Absolute", Min: 3, Max: 2047, Step: 4},
+	{ID: 0x00f0f041, Type: v4l2.CtrlButton, Name: "Disconnect"},
+	{ID: 0x00f00001, Type: v4l2.CtrlInteger, Name: "Read Only", Max: 9, Flags: v4l2.CtrlFlagReadOnly},
+	{ID: 0x00f00002, Type: v4l2.CtrlString, Name: "Text"},
+}
+
+// TestControlNames checks that a V4L2 control is found by package
+// control's one naming rule (its key, its label in any case and
+// punctuation, its numeric ID) and that its range and flags come along.
+func TestControlNames(t *testing.T) {
+	list := neutral(testControls)
+	tests := []struct {
+		name    string
+		value   int64
+		wantID  uint32
+		wantErr string
+	}{
+		{"brightness", 128, 0x00980900, ""},
+		{"Brightness", 256, 0x00980900, "outside 0..255"},
+		{"0x00980900", 0, 0x00980900, ""},
+		{"9963776", 255, 0x00980900, ""},
+		{"white_balance_temperature", 4000, 0x0098091a, "inactive"},
+		{"power-line-frequency", 2, 0x00980918, ""},
+		{"power line frequency", 1, 0x00980918, "not one of 0 (Disabled), 2 (60 Hz)"},
+		{"horizontal_flip", 2, 0x00980914, "outside 0..1"},
+		{"Exposure Time, Absolute", 7, 0x009a0902, ""},
+		{"exposuretimeabsolute", 8, 0x009a0902, "not in steps of 4"},
+		{"disconnect", 0, 0x00f0f041, ""},
+		{"read only", 1, 0x00f00001, "read-only"},
+		{"text", 1, 0, "no such control"}, // a string control cannot be set: not listed
+		{"contrast", 1, 0, "no such control"},
+		{"0x1234", 1, 0, "no such control"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := control.Find(list, tt.name)
+			if err == nil {
+				if c.ID != tt.wantID {
+					t.Fatalf("found %#x, want %#x", c.ID, tt.wantID)
+				}
+				err = c.Check(tt.value)
+			}
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
 func TestNeutral(t *testing.T) {
 	ctrls := append([]v4l2.Control{
 		{ID: 0x00f00003, Type: v4l2.CtrlIntegerMenu, Name: "Link Frequency", Max: 1,

@@ -21,9 +21,14 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/framecast/framecast/internal/control"
 	"github.com/framecast/framecast/pkg/mjpeg"
 	"github.com/framecast/framecast/pkg/v4l2"
 )
+
+// patience is Source.Timeout in these tests: an emulated guest on a busy
+// host can go seconds without a frame, and that is not what they test.
+const patience = time.Minute
 
 // vivid's error-injection controls (drivers/media/test-drivers/vivid).
 const (
@@ -139,22 +144,17 @@ func checkFrames(t *testing.T, frames []mjpeg.Frame, width, height int) {
 
 func TestCaptureYUYV(t *testing.T) {
 	path := findDevice(t, "vivid")
-	tests := []struct {
-		width, height, fps int
-		frames             int
-		// noGaps: at this rate the device's sequence must have no gaps.
-		noGaps bool
-	}{
-		{640, 480, 5, 8, true},
-		{1280, 720, 2, 5, true},
-		{640, 480, 25, 25, false},
-		{1280, 720, 12, 12, false},
+	tests := []struct{ width, height, fps, frames int }{
+		{640, 480, 5, 8},
+		{1280, 720, 2, 5},
+		{640, 480, 25, 25},
+		{1280, 720, 12, 12},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%dx%d@%d", tt.width, tt.height, tt.fps), func(t *testing.T) {
 			var started Settings
 			s := &Source{Device: path, Width: tt.width, Height: tt.height, FPS: tt.fps, Formats: []string{"YUYV"},
-				OnStart: func(set Settings) { started = set }}
+				Timeout: patience, OnStart: func(set Settings) { started = set }}
 			frames, err := runUntil(t, s, tt.frames, nil)
 			if err != nil {
 				t.Fatalf("Run: %v after %d frames", err, len(frames))
@@ -171,14 +171,13 @@ func TestCaptureYUYV(t *testing.T) {
 			if st.Corrupt != 0 || st.Invalid != 0 {
 				t.Errorf("bad frames: %+v", st)
 			}
-			// Busy counts frames shed on purpose when every encoder is
-			// still at work, which depends on how loaded the emulated CPU
-			// is; the device's own sequence must have no gaps at this rate.
-			if tt.noGaps && st.Skipped != 0 {
-				t.Errorf("frames of the device's sequence were lost: %+v", st)
-			}
-			if st.Busy != 0 {
-				t.Logf("%d frames shed while every encoder was busy", st.Busy)
+			// Frames shed while every encoder was busy (Busy) and gaps in
+			// the device's sequence (Skipped: vivid's thread catching up
+			// after the emulated CPU fell behind) depend on how loaded the
+			// host is; they must only be counted. TestStackDropped has
+			// vivid drop frames on purpose.
+			if st.Frames < uint64(tt.frames) || s.Dropped() != int64(st.Skipped+st.Busy) {
+				t.Errorf("stats %+v, Dropped %d", st, s.Dropped())
 			}
 		})
 	}
@@ -186,7 +185,7 @@ func TestCaptureYUYV(t *testing.T) {
 
 func TestSizeSnapping(t *testing.T) {
 	path := findDevice(t, "vivid")
-	s := &Source{Device: path, Width: 800, Height: 600, FPS: 25, Formats: []string{"YUYV"}}
+	s := &Source{Device: path, Width: 800, Height: 600, FPS: 25, Formats: []string{"YUYV"}, Timeout: patience}
 	frames, err := runUntil(t, s, 3, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -203,31 +202,29 @@ func TestSizeSnapping(t *testing.T) {
 
 func TestControls(t *testing.T) {
 	path := findDevice(t, "vivid")
-	s := &Source{Device: path}
-	brightness := func() v4l2.Control {
+	ctl := (&Source{Device: path}).Controller()
+	get := func(name string) control.Control {
 		t.Helper()
-		ctrls, err := s.Controls()
+		list, err := ctl.Controls()
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range ctrls {
-			if c.Name == "Brightness" {
-				return c
-			}
+		c, err := control.Find(list, name)
+		if err != nil {
+			t.Fatal(err)
 		}
-		t.Fatalf("no Brightness among %d controls", len(ctrls))
-		return v4l2.Control{}
+		return c
 	}
-	b := brightness()
-	if b.Type != v4l2.CtrlInteger || b.Min != 0 || b.Max != 255 || b.Default != 128 || !b.HasValue {
-		t.Fatalf("Brightness: %+v", b)
+	b := get("brightness")
+	if b.Label != "Brightness" || b.Type != control.Integer || b.Min != 0 || b.Max != 255 || b.Default != 128 || b.Value == nil {
+		t.Fatalf("brightness: %+v", b)
 	}
-	defer s.SetControl("brightness", b.Value)
+	defer ctl.SetControl("brightness", *b.Value)
 	tests := []struct {
 		key     string
-		value   int32
+		value   int64
 		wantErr bool
-		want    int32
+		want    int64
 	}{
 		{"brightness", 200, false, 200},
 		{"0x00980900", 17, false, 17},
@@ -235,18 +232,18 @@ func TestControls(t *testing.T) {
 		{"no such control", 1, true, 17},
 	}
 	for _, tt := range tests {
-		err := s.SetControl(tt.key, tt.value)
+		err := ctl.SetControl(tt.key, tt.value)
 		if (err != nil) != tt.wantErr {
 			t.Fatalf("SetControl(%q, %d): %v", tt.key, tt.value, err)
 		}
-		if got := brightness().Value; got != tt.want {
+		if got := *get("brightness").Value; got != tt.want {
 			t.Fatalf("after SetControl(%q, %d): brightness %d, want %d", tt.key, tt.value, got, tt.want)
 		}
 	}
 	// Setting while capturing works through a second file handle.
-	_, err := runUntil(t, &Source{Device: path, Width: 640, Height: 480, Formats: []string{"YUYV"}}, 4, func(i int) {
+	_, err := runUntil(t, &Source{Device: path, Width: 640, Height: 480, Formats: []string{"YUYV"}, Timeout: patience}, 4, func(i int) {
 		if i == 1 {
-			if err := s.SetControl("brightness", 99); err != nil {
+			if err := ctl.SetControl("brightness", 99); err != nil {
 				t.Errorf("SetControl while streaming: %v", err)
 			}
 		}
@@ -254,19 +251,12 @@ func TestControls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := brightness().Value; got != 99 {
+	if got := *get("brightness").Value; got != 99 {
 		t.Fatalf("brightness %d after setting 99 while streaming", got)
 	}
-	ctrls, _ := s.Controls()
-	for _, c := range ctrls {
-		if c.Name == "Test Pattern" {
-			if c.Type != v4l2.CtrlMenu || len(c.Menu) < 10 || c.Menu[0].Name == "" {
-				t.Errorf("Test Pattern menu: %+v", c)
-			}
-			return
-		}
+	if c := get("Test Pattern"); c.Type != control.Menu || len(c.Menu) < 10 || c.Menu[0].Name == "" {
+		t.Errorf("test pattern menu: %+v", c)
 	}
-	t.Error("no Test Pattern menu control")
 }
 
 // TestFaults injects vivid's faults and checks that Run reports them and
@@ -288,9 +278,9 @@ func TestFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &Source{Device: path, Width: 640, Height: 480, FPS: 25, Formats: []string{"YUYV"}}
+			s := &Source{Device: path, Width: 640, Height: 480, FPS: 25, Formats: []string{"YUYV"}, Timeout: patience}
 			inject := func() {
-				if err := s.SetControl(tt.control, 0); err != nil {
+				if err := s.Controller().SetControl(tt.control, 0); err != nil {
 					t.Errorf("injecting: %v", err)
 				}
 			}
@@ -320,7 +310,7 @@ func TestFaults(t *testing.T) {
 				t.Fatalf("a fault that is not an unplug looks like one: %v", err)
 			}
 			// A fresh Run, as the hub's restart does, works again.
-			frames, err = runUntil(t, &Source{Device: path, Width: 640, Height: 480, FPS: 25, Formats: []string{"YUYV"}}, 5, nil)
+			frames, err = runUntil(t, &Source{Device: path, Width: 640, Height: 480, FPS: 25, Formats: []string{"YUYV"}, Timeout: patience}, 5, nil)
 			if err != nil {
 				t.Fatalf("Run after the fault: %v after %d frames", err, len(frames))
 			}
@@ -359,6 +349,51 @@ func withoutDHT(b []byte) []byte {
 	return append(out, b[p:]...)
 }
 
+// feedLoopback writes JPEGs into v4l2loopback's output side, round and
+// round, until the returned stop is called; the first one at once (the
+// capture side offers no format before), each next one only after s took
+// the previous one out of its buffer (emitted or dropped it).
+//
+// Feeding faster would tear frames: v4l2loopback gives a reader no buffer
+// of its own. A capture buffer is a slot of the producer's ring (max_buffers,
+// 2 by default): DQBUF hands out the slot last written, QBUF does nothing,
+// and the producer's write() copies each new frame into the next slot
+// whether or not a reader is still copying from it. A producer two frames
+// ahead rewrites the frame under the reader's copy; drivers built on
+// videobuf2 (uvcvideo, vivid) never touch a dequeued buffer.
+func feedLoopback(t *testing.T, out *v4l2.Device, jpegs [][]byte, s *Source) (stop func()) {
+	t.Helper()
+	if _, err := unix.Write(out.Fd(), jpegs[0]); err != nil {
+		t.Fatal(err)
+	}
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 1; ; i++ {
+			for {
+				st := s.Stats()
+				if st.Frames+st.Invalid+st.Corrupt >= uint64(i) {
+					break
+				}
+				select {
+				case <-quit:
+					return
+				case <-time.After(2 * time.Millisecond): // a poll, nothing is timed
+				}
+			}
+			if _, err := unix.Write(out.Fd(), jpegs[i%len(jpegs)]); err != nil {
+				t.Errorf("write to loopback: %v", err)
+				return
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
+	}
+}
+
 // TestMJPEGPassthrough feeds JPEGs into v4l2loopback's output side and
 // captures them through the Source: whole JPEGs come out byte for byte,
 // JPEGs without Huffman tables come out with the standard ones inserted, and
@@ -383,32 +418,10 @@ func TestMJPEGPassthrough(t *testing.T) {
 		string(good[0]): "good", string(good[1]): "good", string(good[2]): "good",
 		string(mjpeg.AppendWithDHT(nil, bare)): "dht",
 	}
-	// The capture side offers no format until the producer has written once.
-	if _, err := unix.Write(out.Fd(), good[0]); err != nil {
-		t.Fatal(err)
-	}
-	stop := make(chan struct{})
-	fed := make(chan struct{})
-	go func() {
-		defer close(fed)
-		tick := time.NewTicker(30 * time.Millisecond) // pace only, nothing is timed
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			if _, err := unix.Write(out.Fd(), feed[i%len(feed)]); err != nil {
-				t.Errorf("write to loopback: %v", err)
-				return
-			}
-		}
-	}()
-	s := &Source{Device: path, Width: 640, Height: 480, FPS: 30}
+	s := &Source{Device: path, Width: 640, Height: 480, FPS: 30, Timeout: patience}
+	stop := feedLoopback(t, out, feed, s)
 	frames, err := runUntil(t, s, 40, nil)
-	close(stop)
-	<-fed
+	stop()
 	if err != nil {
 		t.Fatalf("Run: %v after %d frames", err, len(frames))
 	}

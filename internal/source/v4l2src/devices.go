@@ -16,11 +16,6 @@ import (
 // that fail are left out and their errors returned, joined, with the rest.
 func Devices() ([]v4l2.DeviceInfo, error) { return v4l2.ListDevices() }
 
-// ControlKey returns the name to give SetControl (and a config file) for a
-// control: its name in lower case with runs of other characters turned into
-// one underscore, e.g. "white_balance_temperature".
-func ControlKey(name string) string { return control.Key(name) }
-
 // fpsList renders frame intervals as frame rates in the driver's order:
 // "30, 15, 12.5 fps", or "1-30 fps" for a range.
 func fpsList(ivs []v4l2.FrameInterval) string {
@@ -76,7 +71,7 @@ func WriteDeviceTable(w io.Writer, devs []v4l2.DeviceInfo) error {
 			if ct.HasValue {
 				val = strconv.Itoa(int(ct.Value))
 			}
-			line := fmt.Sprintf("    %s\t%s\t%d..%d", ControlKey(ct.Name), ct.Type, ct.Min, ct.Max)
+			line := fmt.Sprintf("    %s\t%s\t%d..%d", control.Key(ct.Name), ct.Type, ct.Min, ct.Max)
 			if ct.Step > 1 {
 				line += fmt.Sprintf(" step %d", ct.Step)
 			}

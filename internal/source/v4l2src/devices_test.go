@@ -70,20 +70,3 @@ func TestWriteDeviceJSON(t *testing.T) {
 		t.Errorf("no devices: %q, want []", buf.String())
 	}
 }
-
-func TestControlKey(t *testing.T) {
-	tests := map[string]string{
-		"White Balance Temperature":  "white_balance_temperature",
-		"Exposure Time, Absolute":    "exposure_time_absolute",
-		"Inject V4L2_BUF_FLAG_ERROR": "inject_v4l2_buf_flag_error",
-		"  Gain ":                    "gain",
-	}
-	for in, want := range tests {
-		if got := ControlKey(in); got != want {
-			t.Errorf("ControlKey(%q) = %q, want %q", in, got, want)
-		}
-		if normalName(ControlKey(in)) != normalName(in) {
-			t.Errorf("SetControl would not find %q by its key %q", in, ControlKey(in))
-		}
-	}
-}

@@ -38,7 +38,7 @@ const (
 // Source captures from one V4L2 device. Configure it through its exported
 // fields before the first Run; they are not changed by Run. A Source must
 // not be copied after first use. Run is not meant to be called twice at
-// once; Controls, SetControl, Settings and Stats may be called at any time.
+// once; Controller, Settings, Stats and Dropped may be called at any time.
 type Source struct {
 	// Device is the device node, e.g. /dev/video0; empty means the first
 	// capture device.
@@ -69,7 +69,7 @@ type Source struct {
 	// applied, before the first frame.
 	OnStart func(Settings)
 	// ControlValues are set each time Run opens the device, before streaming:
-	// control name (as ControlKey gives it, or the device's label, or a
+	// control name (as control.Key gives it, or the device's label, or a
 	// numeric ID) to value. Automatic modes go first, so the manual values
 	// they govern are active when set (see control.Order).
 	ControlValues map[string]int
@@ -114,6 +114,13 @@ type Stats struct {
 func (s *Source) Stats() Stats {
 	return Stats{Frames: s.frames.Load(), Invalid: s.invalid.Load(), Corrupt: s.corrupt.Load(),
 		Busy: s.busy.Load(), Skipped: s.skipped.Load(), DHT: s.dht.Load()}
+}
+
+// Dropped counts the frames that never reached emit (Invalid, Corrupt,
+// Busy and Skipped of Stats), for the hub's status and metrics.
+func (s *Source) Dropped() int64 {
+	st := s.Stats()
+	return int64(st.Invalid + st.Corrupt + st.Busy + st.Skipped)
 }
 
 // Settings returns what the driver set in the latest Run, and false before
@@ -318,8 +325,8 @@ func (c *capture) next() (v4l2.Frame, error) {
 		case err != nil:
 			return f, err
 		}
-		if c.seqOK && f.Sequence-c.seq > 1 {
-			c.s.skipped.Add(uint64(f.Sequence - c.seq - 1))
+		if c.seqOK {
+			c.s.skipped.Add(seqGap(c.seq, f.Sequence))
 		}
 		c.seq, c.seqOK = f.Sequence, true
 		if f.Flags&v4l2.BufFlagError != 0 {
@@ -331,6 +338,17 @@ func (c *capture) next() (v4l2.Frame, error) {
 		}
 		return f, nil
 	}
+}
+
+// seqGap is how many frames a driver dropped between two consecutive
+// buffers with sequence numbers prev and cur. The uint32 arithmetic carries
+// it across the wrap at 2^32; a number that ran backwards (a producer that
+// restarted its count) or repeated is a new start, not a loss.
+func seqGap(prev, cur uint32) uint64 {
+	if d := cur - prev; d > 1 && d < 1<<31 {
+		return uint64(d - 1)
+	}
+	return 0
 }
 
 // runMJPEG passes the camera's JPEGs through: cut at EOI (drivers may report
