@@ -24,9 +24,10 @@ func TestMain(m *testing.M) {
 }
 
 // guestInit is /init of the test VM: it mounts the kernel's file systems,
-// brings up lo, loads the modules listed in /modules.txt, runs the tests selected by the
-// kernel command line (FCTEST_RUN=regexp, passed on as an environment
-// variable) and hands the verdict to qemu through the isa-debug-exit port:
+// brings up lo, loads the modules listed in /modules.txt, waits for the
+// device nodes named by FCTEST_NODES, runs the tests selected by
+// FCTEST_RUN=regexp (both from the kernel command line, which passes them
+// on as environment variables) and hands the verdict to qemu through the isa-debug-exit port:
 // qemu then exits with 33 for a pass and 35 for a failure.
 func guestInit(m *testing.M) {
 	fmt.Println() // the BIOS leaves escape codes on the first console line
@@ -61,12 +62,16 @@ func guestInit(m *testing.M) {
 		fmt.Printf("guest: %v\n", err)
 		return
 	}
-	// Device nodes appear in devtmpfs shortly after the driver registers.
-	for i := 0; i < 100; i++ {
-		if _, err := os.Stat("/dev/video0"); err == nil {
-			break
+	// Device nodes appear in devtmpfs shortly after the driver registers
+	// (later on a busy host): wait for the ones TestVM names, for a minute
+	// at most, as a safety net.
+	for _, node := range strings.Split(os.Getenv("FCTEST_NODES"), ",") {
+		for i := 0; node != "" && i < 3000; i++ {
+			if _, err := os.Stat(node); err == nil {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	// The tests run in a child process, so that a panic is reported as a
 	// failure instead of killing init.
