@@ -363,7 +363,7 @@ func TestFailingCamera(t *testing.T) {
 }
 
 // TestFailingTile checks a failed camera among working ones in the grid:
-// its tile says so with the error, kept inside the tile, and no size or
+// its tile says so once, with the error, kept inside the tile, and no size or
 // rate, while the others stay live.
 func TestFailingTile(t *testing.T) {
 	s := serve(t, camera(t, "front", pattern("front")), camera(t, "porch", broken{longError}))
@@ -375,13 +375,14 @@ func TestFailingTile(t *testing.T) {
 	  const thumb = tile.querySelector(".thumb").getBoundingClientRect();
 	  const d = tile.querySelector(".overlay-detail").getBoundingClientRect();
 	  return {
-	    title: tile.querySelector(".overlay-title").textContent,
+	    title: tile.querySelector(".badge").textContent,
+	    said: tile.textContent.split("Camera failed").length - 1,
 	    detail: tile.querySelector(".overlay-detail").textContent,
 	    facts: tile.querySelector(".tile-facts").textContent,
 	    inside: d.top >= thumb.top && d.bottom <= thumb.bottom && d.left >= thumb.left && d.right <= thumb.right,
 	  };
 	})()`)
-	want := map[string]any{"title": "Camera failed", "detail": longError, "facts": "", "inside": true}
+	want := map[string]any{"title": "Camera failed", "said": 1.0, "detail": longError, "facts": "", "inside": true}
 	for k, w := range want {
 		if got[k] != w {
 			t.Errorf("%s = %v, want %v", k, got[k], w)

@@ -387,11 +387,10 @@
       const spin = document.createElement("span");
       spin.className = "spinner";
       spin.setAttribute("aria-hidden", "true");
-      const otitle = document.createElement("p");
-      otitle.className = "overlay-title";
       const odetail = document.createElement("p");
       odetail.className = "overlay-detail";
-      overlay.append(spin, otitle, odetail);
+      // The tile's badge names its state; the overlay adds the error.
+      overlay.append(spin, odetail);
       const badge = document.createElement("span");
       badge.className = "badge";
       const dot = document.createElement("span");
@@ -411,7 +410,7 @@
       link.append(thumb, info);
       li.append(link);
       el.tiles.append(li);
-      const tile = { li, link, img, otitle, odetail, facts, badge, btext };
+      const tile = { li, link, img, odetail, facts, badge, btext };
       tile.player = new Player(img, () => render());
       app.tiles.set(name, tile);
       tile.player.open(snapshots ? camURL(name, "snapshot") : camURL(name, "stream", { fps: 10 }), snapshots);
@@ -586,7 +585,6 @@
       tile.link.dataset.state = state;
       tile.img.classList.toggle("loaded", tile.player.loaded);
       setBadge(tile.badge, tile.btext, state);
-      setText(tile.otitle, state === "live" ? "" : t(state));
       setText(tile.odetail, state === "failed" && cam.last_error ? cam.last_error : "");
       const parts = [];
       if (captured(cam)) parts.push(cam.width + "×" + cam.height);
