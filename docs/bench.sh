@@ -8,6 +8,7 @@
 #   docs/bench.sh table SIZE [SECONDS]    # N = 1 10 100 500 1000 2000
 #   docs/bench.sh lowat SIZE N BYTES      # the reference without and with TCP_NOTSENT_LOWAT
 #
+# FRAMECAST=path benchmarks that binary instead of this checkout's.
 # ROUNDS (default 1) alternates that many rounds of SECONDS per server.
 #
 # SIZE is 640x480 or 1280x720. Every run starts framecast and the reference
@@ -29,9 +30,15 @@ footage() {
 	done
 }
 
+# FRAMECAST=path runs that framecast binary instead of building one, to
+# compare two builds (one with a change reverted) on the same machine.
 build() {
-	(cd "$SRC" && CGO_ENABLED=0 go build -o "$BENCH/framecast" ./cmd/framecast &&
-		CGO_ENABLED=0 go build -o "$BENCH/framecast-load" ./cmd/framecast-load)
+	(cd "$SRC" && CGO_ENABLED=0 go build -o "$BENCH/framecast-load" ./cmd/framecast-load)
+	if [ -n "${FRAMECAST:-}" ]; then
+		cp "$FRAMECAST" "$BENCH/framecast"
+	else
+		(cd "$SRC" && CGO_ENABLED=0 go build -o "$BENCH/framecast" ./cmd/framecast)
+	fi
 }
 
 # run SIZE N [SLOW] [SECONDS] [flags...]
