@@ -20,7 +20,9 @@ func TestMetricsParse(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	frames := secStream(t, ctx, nil, ts.URL+"/cam/two/stream", good)
-	for range 3 {
+	// Four frames: a part is counted once its write returned, which is
+	// after the client may have it, but before the next part is written.
+	for range 4 {
 		nextFrame(t, frames)
 	}
 	get(t, ts.URL+"/snapshot", basic(secUser, "hunter2-guess")) // one failure
