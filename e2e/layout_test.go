@@ -346,3 +346,25 @@ func TestMixedGrid(t *testing.T) {
 		})
 	}
 }
+
+// TestPortraitCamera shows one portrait camera large: on a desktop and on
+// a phone the picture is whole, at its own shape, as large as the view
+// allows, with the facts next to it.
+func TestPortraitCamera(t *testing.T) {
+	for _, sz := range []struct {
+		name string
+		w, h int64
+	}{{"1280x800", 1280, 800}, {"phone", 360, 740}} {
+		t.Run(sz.name, func(t *testing.T) {
+			s := serve(t, camera(t, "hallway", &testpattern.Source{Width: 240, Height: 320, FPS: 10, Name: "hallway"}))
+			tb := open(t, s.url(), device(sz.w, sz.h, "light", ""))
+			tb.wait("the live state", `document.getElementById("stage").dataset.state === "live" && document.getElementById("f-viewers").textContent === "1"`)
+			tb.screenshot("portrait-" + sz.name)
+			l := eval[layout](tb, measureJS)
+			checkPicture(t, l)
+			if w, h := l.Picture.Right-l.Picture.Left, l.Picture.Bottom-l.Picture.Top; math.Abs(w/h-0.75) > 0.02 {
+				t.Errorf("the picture is %.0fx%.0f, not 3:4", w, h)
+			}
+		})
+	}
+}
