@@ -126,13 +126,16 @@ func (h *Hub) emitterH264(ctx context.Context, alive func()) func(h264.AccessUni
 				c.gop = nil
 			}
 		}
-		// Linked before it is published: a consumer that sees it as the
-		// newest frame finds it after its predecessor too.
+		// Numbered, then linked, then published: a consumer that sees it
+		// as the newest frame finds it after its predecessor too, and one
+		// that finds it there reads its Seq.
+		h.seq++
+		f.Seq = h.seq
 		if c.last != nil {
 			c.last.next.Store(f)
 		}
 		c.last = f
-		h.publishLocked(f)
+		h.swap(&slot{frame: f, next: make(chan struct{})})
 	}
 }
 
