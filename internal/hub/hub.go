@@ -77,6 +77,9 @@ type Config struct {
 	// one they sent last (a static scene then costs nothing); the hub
 	// hashes every frame once for them (Frame.Hash).
 	DropSameFrames bool
+	// MaxHeldBytes bounds the bytes of the frames that viewers hold while
+	// they write them (see Viewer.Next). Zero means DefaultMaxHeldBytes.
+	MaxHeldBytes int
 }
 
 // Frame is a frame as the hub hands it to viewers: shared, never modified.
@@ -100,6 +103,8 @@ type Frame struct {
 	// next is the H.264 access unit published after this one in the same
 	// run of the source; nil until there is one.
 	next atomic.Pointer[Frame]
+
+	holders int // viewers holding the frame (Viewer.Next); guarded by the hub's mu
 }
 
 // slot is the hub's current frame; next is closed when a newer slot replaces it.
@@ -138,6 +143,8 @@ type Hub struct {
 	idleGen   uint64
 	closed    bool
 	chain     chain // H.264 cameras only
+	held      int           // bytes of the frames viewers hold
+	released  chan struct{} // closed when a viewer lets go of a frame
 }
 
 // New returns a hub for cfg. With a zero IdleTimeout the source starts now.
@@ -158,13 +165,17 @@ func New(cfg Config) *Hub {
 	if cfg.MaxGOPBytes <= 0 {
 		cfg.MaxGOPBytes = DefaultMaxGOPBytes
 	}
+	if cfg.MaxHeldBytes <= 0 {
+		cfg.MaxHeldBytes = DefaultMaxHeldBytes
+	}
 	if cfg.Codec == "" {
 		cfg.Codec = MJPEG
 	}
 	if _, ok := cfg.Source.(H264Source); cfg.Codec == H264 && !ok {
 		panic(fmt.Sprintf("hub: camera %q: an H.264 camera's source %T has no RunH264", cfg.Name, cfg.Source))
 	}
-	h := &Hub{cfg: cfg, log: cfg.Logger, viewers: map[*Viewer]struct{}{}, state: Idle, seed: maphash.MakeSeed()}
+	h := &Hub{cfg: cfg, log: cfg.Logger, viewers: map[*Viewer]struct{}{}, state: Idle, seed: maphash.MakeSeed(),
+		released: make(chan struct{})}
 	if h.log == nil {
 		h.log = slog.Default()
 	}

@@ -20,7 +20,8 @@ type Viewer struct {
 	// Frames and Bytes count what was sent to the viewer; its writer adds to them.
 	Frames, Bytes atomic.Int64
 
-	h *Hub
+	h    *Hub
+	held *Frame // the frame it writes (Next); guarded by h.mu
 }
 
 // ViewerStatus describes one connected viewer.
@@ -50,6 +51,8 @@ func (v *Viewer) Leave() {
 	h := v.h
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.letGoLocked(v.held)
+	v.held = nil
 	if _, ok := h.viewers[v]; !ok {
 		return
 	}

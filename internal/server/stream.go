@@ -206,7 +206,9 @@ func (vs *viewerStream) sendFrames(ctx context.Context) {
 			}
 			wrote = false
 		}
-		f, err := h.Next(ctx, seq)
+		// v.Next, not h.Next: the frames viewers hold while writing are
+		// bounded (hub.Config.MaxHeldBytes).
+		f, err := v.Next(ctx, seq)
 		if err != nil {
 			return
 		}
@@ -218,7 +220,7 @@ func (vs *viewerStream) sendFrames(ctx context.Context) {
 				if pw.settle() != nil {
 					return
 				}
-				f = h.Latest()
+				f = v.Latest()
 			}
 			wrote = false
 		}

@@ -7,8 +7,10 @@ import (
 )
 
 // DefaultMaxFrameSize is the largest frame a Splitter or Reader accepts when
-// no other limit is given: 16 MiB.
-const DefaultMaxFrameSize = 16 << 20
+// no other limit is given: 4 MiB. A camera's 4K (3840x2160) MJPEG frame is
+// 1 to 2 MB even at high quality; a larger one comes from a broken or
+// hostile source, and every slow viewer may keep one frame in memory.
+const DefaultMaxFrameSize = 4 << 20
 
 const (
 	// minRead is the least free space the splitter offers to a Read.
