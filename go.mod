@@ -11,8 +11,14 @@ require (
 )
 
 require (
+	github.com/bluenviron/mediacommon/v2 v2.2.0
 	github.com/prometheus/client_model v0.6.3
 	github.com/prometheus/common v0.73.1
+)
+
+require (
+	github.com/abema/go-mp4 v1.4.1 // indirect
+	github.com/google/uuid v1.6.0 // indirect
 )
 
 require (

@@ -202,6 +202,10 @@ func (h *Hub) Source() Source { return h.cfg.Source }
 // Describe returns what the source is (Config.Describe).
 func (h *Hub) Describe() string { return h.cfg.Describe }
 
+// IdleTimeout returns how long the source keeps running after the last
+// viewer left (Config.IdleTimeout); zero means it never stops.
+func (h *Hub) IdleTimeout() time.Duration { return h.cfg.IdleTimeout }
+
 // DropSameFrames reports whether viewers skip frames identical to the one
 // they sent last (Config.DropSameFrames).
 func (h *Hub) DropSameFrames() bool { return h.cfg.DropSameFrames }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/framecast/framecast/internal/hls"
 	"github.com/framecast/framecast/internal/hub"
 	"github.com/framecast/framecast/internal/web"
 )
@@ -62,6 +63,7 @@ type Server struct {
 	auth    authState
 	viewers viewerLimits
 	live    liveStreams
+	hls     hls.Service
 	failMax int // failed attempts before a client is refused; 0 means 5
 }
 
@@ -80,6 +82,7 @@ func (s *Server) Handler() http.Handler {
 	s.initAuth()
 	s.initLimits()
 	s.live.init()
+	s.hls.Logger = s.Logger
 	mux := http.NewServeMux()
 	page, err := fs.Sub(web.FS, "static")
 	if err != nil {
@@ -119,6 +122,8 @@ func (s *Server) Handler() http.Handler {
 	media("/cam/{name}/stream", s.perCamera(s.serveStream))
 	media("/cam/{name}/snapshot", s.perCamera(s.serveSnapshot))
 	media("/cam/{name}/snapshot.jpg", s.perCamera(s.serveSnapshot))
+	media("/hls/{file}", func(w http.ResponseWriter, r *http.Request) { s.serveHLS(w, r, s.Cameras[0]) })
+	media("/cam/{name}/hls/{file}", s.perCamera(s.serveHLS))
 	mux.HandleFunc("GET /api/status", s.guardStatus(s.status))
 	mux.HandleFunc("GET /api/cameras/{name}/controls", s.controlsRoute(s.getControls))
 	mux.HandleFunc("POST /api/cameras/{name}/controls", s.controlsRoute(s.postControls))
@@ -136,6 +141,7 @@ func (s *Server) Handler() http.Handler {
 // wait for an HTTP/2 stream, and neither ever goes idle by itself.
 func (s *Server) Close() {
 	s.live.close()
+	s.hls.Close()
 }
 
 // perCamera resolves /cam/{name}/… to its hub.

@@ -1,0 +1,275 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/framecast/framecast/internal/fake"
+	"github.com/framecast/framecast/internal/hls"
+	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/internal/server"
+)
+
+// h264Hub is an H.264 camera fed by ffmpeg: 320x240 at 30 fps, an IDR
+// picture every second.
+func h264Hub(t *testing.T, name string) *hub.Hub {
+	h := hub.New(hub.Config{Name: name, Source: fake.H264(t, "320x240", "30"), Codec: hub.H264, IdleTimeout: time.Second})
+	t.Cleanup(h.Close)
+	return h
+}
+
+// serveWith serves srv's handler for the test's life.
+func serveWith(t *testing.T, srv *server.Server) *httptest.Server {
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		ts.Close()
+	})
+	return ts
+}
+
+// probed is what ffprobe says of an MP4.
+type probed struct {
+	Codec         string
+	Width, Height int
+	Frames        int
+}
+
+// probeMP4 runs ffprobe on data, counting the decoded frames.
+func probeMP4(t *testing.T, data []byte) probed {
+	t.Helper()
+	ff := fake.Tool(t, "ffprobe")
+	cmd := exec.Command(ff, "-v", "error", "-count_frames", "-select_streams", "v:0",
+		"-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "json", "-")
+	cmd.Stdin = bytes.NewReader(data)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("ffprobe: %v", err)
+	}
+	var r struct {
+		Streams []struct {
+			Codec  string `json:"codec_name"`
+			Width  int    `json:"width"`
+			Height int    `json:"height"`
+			Frames string `json:"nb_read_frames"`
+		} `json:"streams"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil || len(r.Streams) != 1 {
+		t.Fatalf("ffprobe said %s (%v)", out, err)
+	}
+	s := r.Streams[0]
+	p := probed{Codec: s.Codec, Width: s.Width, Height: s.Height}
+	p.Frames, _ = strconv.Atoi(s.Frames)
+	return p
+}
+
+// TestHLSPlayer plays an ffmpeg-fed H.264 camera as an LL-HLS player does:
+// the playlist, the init segment, blocking reloads and every part. The
+// parts it got, and the init segment with the whole segments, are H.264 of
+// the camera's size that ffprobe decodes; parts and segments last whole
+// frames (at 30 fps never less than a frame each), parts no longer than
+// PART-TARGET; the muxer is one viewer of the camera and leaves it idle
+// once no request comes.
+func TestHLSPlayer(t *testing.T) {
+	h := h264Hub(t, "door")
+	srv := &server.Server{Cameras: []*hub.Hub{h}}
+	ts := serveWith(t, srv)
+
+	var parts bytes.Buffer
+	var partDur time.Duration
+	p := &hls.Player{URL: ts.URL + "/cam/door/hls/index.m3u8", Got: func(l hls.Listed, data []byte) {
+		parts.Write(data)
+		partDur += l.Duration
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := p.Run(ctx, 12); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.Status(); st.Viewers != 1 {
+		t.Errorf("the camera has %d viewers while HLS runs, want 1 (the muxer)", st.Viewers)
+	}
+	pr := probeMP4(t, parts.Bytes())
+	if pr.Codec != "h264" || pr.Width != 320 || pr.Height != 240 {
+		t.Errorf("parts: ffprobe says %+v, want h264 320x240", pr)
+	}
+	if max := int(math.Round(partDur.Seconds() * 30)); pr.Frames < 12 || pr.Frames > max {
+		t.Errorf("12 parts of %v hold %d frames, want 12 to %d", partDur, pr.Frames, max)
+	}
+
+	// The whole segments, as a player without LL-HLS reads them.
+	body, hdr := fetch(t, ts.URL+"/hls/index.m3u8", http.StatusOK)
+	if hdr.Get("Content-Type") != "application/vnd.apple.mpegurl" || hdr.Get("Cache-Control") != "public, max-age=1" {
+		t.Errorf("playlist headers: %v", hdr)
+	}
+	pl, err := hls.ParsePlaylist(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range pl.Parts {
+		if l.Duration > pl.PartTarget {
+			t.Errorf("part %s lasts %v, more than PART-TARGET %v", l.URI, l.Duration, pl.PartTarget)
+		}
+	}
+	all, hdr := fetch(t, ts.URL+"/hls/"+pl.Init, http.StatusOK)
+	checkImmutable(t, hdr)
+	var segDur time.Duration
+	for _, s := range pl.Segments {
+		b, hdr := fetch(t, ts.URL+"/hls/"+s.URI, http.StatusOK)
+		checkImmutable(t, hdr)
+		all = append(all, b...)
+		segDur += s.Duration
+	}
+	pr = probeMP4(t, all)
+	if pr.Codec != "h264" || pr.Width != 320 || pr.Height != 240 {
+		t.Errorf("segments: ffprobe says %+v, want h264 320x240", pr)
+	}
+	if max := int(math.Round(segDur.Seconds() * 30)); pr.Frames < len(pl.Segments) || pr.Frames > max {
+		t.Errorf("%d segments of %v hold %d frames, want %d to %d", len(pl.Segments), segDur, pr.Frames, len(pl.Segments), max)
+	}
+
+	// A blocking reload for a part already made answers at once, cacheable.
+	last := pl.Parts[len(pl.Parts)-1]
+	_, hdr = fetch(t, ts.URL+"/hls/index.m3u8?_HLS_msn="+itoa(last.MSN)+"&_HLS_part="+itoa(uint64(last.Part)), http.StatusOK)
+	if hdr.Get("Cache-Control") != "public, max-age=10" {
+		t.Errorf("blocking reload: Cache-Control %q", hdr.Get("Cache-Control"))
+	}
+
+	fake.WaitFor(t, "the camera to go idle once no HLS request comes", func() bool {
+		st := h.Status()
+		return st.Viewers == 0 && st.State == hub.Idle
+	})
+}
+
+func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// checkImmutable checks the headers of a segment, part or init segment.
+func checkImmutable(t *testing.T, hdr http.Header) {
+	t.Helper()
+	if hdr.Get("Cache-Control") != "public, max-age=31536000, immutable" || hdr.Get("Content-Type") != "video/mp4" {
+		t.Errorf("media headers: %v", hdr)
+	}
+	if hdr.Get("Vary") != "" || hdr.Get("Set-Cookie") != "" {
+		t.Errorf("Vary %q, Set-Cookie %q split or spoil a shared cache", hdr.Get("Vary"), hdr.Get("Set-Cookie"))
+	}
+}
+
+// fetch fetches url and checks its status.
+func fetch(t *testing.T, url string, want int) ([]byte, http.Header) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != want {
+		t.Fatalf("GET %s: %s %q, want %d", url, resp.Status, b, want)
+	}
+	return b, resp.Header
+}
+
+// TestHLSBadRequests: malformed or impossible requests get 400, files not
+// made yet or of another run 404, MJPEG cameras 404 saying why; none is
+// cacheable and none hangs.
+func TestHLSBadRequests(t *testing.T) {
+	h := h264Hub(t, "door")
+	ph := patternHub(t, 64, 48, time.Second)
+	t.Cleanup(ph.Close)
+	srv := &server.Server{Cameras: []*hub.Hub{h, ph}}
+	ts := serveWith(t, srv)
+	body, _ := fetch(t, ts.URL+"/cam/door/hls/index.m3u8", http.StatusOK)
+	pl, err := hls.ParsePlaylist(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	session, _, _ := strings.Cut(pl.Init, "-")
+	ahead := itoa(pl.NextMSN + 3)
+	for _, c := range []struct {
+		path string
+		code int
+		says string
+	}{
+		{"/cam/door/hls/index.m3u8?_HLS_msn=x", 400, "_HLS_msn"},
+		{"/cam/door/hls/index.m3u8?_HLS_msn=-1", 400, "_HLS_msn"},
+		{"/cam/door/hls/index.m3u8?_HLS_msn=1&_HLS_part=1e9", 400, "_HLS_part"},
+		{"/cam/door/hls/index.m3u8?_HLS_part=1", 400, "_HLS_msn"},
+		{"/cam/door/hls/index.m3u8?_HLS_msn=" + ahead + "&_HLS_part=0", 400, "two segments"},
+		{"/cam/door/hls/" + session + "-" + ahead + ".0.mp4", 404, "not made yet"},
+		{"/cam/door/hls/" + session + "-" + ahead + ".mp4", 404, "not made yet"},
+		{"/cam/door/hls/0123456789ab-1.mp4", 404, "reload the playlist"},
+		{"/cam/door/hls/" + session + "-x.mp4", 404, "not a file"},
+		{"/cam/door/hls/" + session + "-" + itoa(pl.MediaSequence-100) + ".mp4", 410, "left the playlist"},
+		{"/cam/cam/hls/index.m3u8", 404, "sends MJPEG"},
+		{"/cam/nobody/hls/index.m3u8", 404, "no camera"},
+	} {
+		resp, err := http.Get(ts.URL + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.code || !strings.Contains(string(b), c.says) {
+			t.Errorf("%s: %d %q, want %d saying %q", c.path, resp.StatusCode, b, c.code, c.says)
+		}
+		if cc := resp.Header.Get("Cache-Control"); cc != "no-store" && c.says != "no camera" {
+			t.Errorf("%s: Cache-Control %q, want no-store", c.path, cc)
+		}
+	}
+}
+
+// TestHLSToken: with auth on, the camera's token opens its HLS and is
+// carried into every URI of the playlist; basic auth opens it too, marked
+// private; nothing else does.
+func TestHLSToken(t *testing.T) {
+	h := h264Hub(t, "door")
+	srv := &server.Server{Cameras: []*hub.Hub{h}, Users: map[string]string{secUser: secHash()},
+		Tokens: []server.Token{{Camera: "door", Secret: "s3cret-token"}}}
+	ts := serveWith(t, srv)
+	fetch(t, ts.URL+"/cam/door/hls/index.m3u8", http.StatusUnauthorized)
+	body, hdr := fetch(t, ts.URL+"/cam/door/hls/index.m3u8?token=s3cret-token", http.StatusOK)
+	if hdr.Get("Cache-Control") != "public, max-age=1" {
+		t.Errorf("token playlist: Cache-Control %q", hdr.Get("Cache-Control"))
+	}
+	pl, err := hls.ParsePlaylist(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uris := []string{pl.Init, pl.Hint}
+	for _, l := range append(pl.Segments, pl.Parts...) {
+		uris = append(uris, l.URI)
+	}
+	for _, u := range uris {
+		if !strings.HasSuffix(u, ".mp4?token=s3cret-token") {
+			t.Errorf("URI %q does not carry the token", u)
+		}
+	}
+	_, hdr = fetch(t, ts.URL+"/cam/door/hls/"+pl.Segments[0].URI, http.StatusOK)
+	checkImmutable(t, hdr)
+	plain, _, _ := strings.Cut(pl.Segments[0].URI, "?")
+	fetch(t, ts.URL+"/cam/door/hls/"+plain, http.StatusUnauthorized)
+
+	req, _ := http.NewRequest("GET", ts.URL+"/cam/door/hls/"+plain, nil)
+	req.SetBasicAuth(secUser, secPassword)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "private, max-age=31536000, immutable" {
+		t.Errorf("basic auth: %s, Cache-Control %q", resp.Status, resp.Header.Get("Cache-Control"))
+	}
+}
