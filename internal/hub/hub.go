@@ -142,7 +142,7 @@ type Hub struct {
 	done      chan struct{}      // closed when the last loop has returned
 	idleGen   uint64
 	closed    bool
-	chain     chain // H.264 cameras only
+	chain     chain         // H.264 cameras only
 	held      int           // bytes of the frames viewers hold
 	released  chan struct{} // closed when a viewer lets go of a frame
 }
