@@ -328,7 +328,13 @@ func (h *Hub) stopLocked() {
 // loop runs the source until ctx ends, restarting it after failures.
 func (h *Hub) loop(ctx context.Context, prev <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
-	<-prev // an exclusive camera must be released before it is opened again
+	// An exclusive camera must be released before it is opened again.
+	h.awaitStop(ctx, prev, func() error { return errors.New("the last run of the source does not stop") })
+	h.mu.Lock()
+	if ctx.Err() == nil {
+		h.state = Starting
+	}
+	h.mu.Unlock()
 	backoff := h.cfg.MinBackoff
 	for ctx.Err() == nil {
 		h.log.Info("source starting", "source", h.cfg.Describe)
@@ -380,20 +386,20 @@ func (h *Hub) runOnce(ctx context.Context) (err error, gotFrame bool) {
 		}
 		return fmt.Errorf("no frame for %v", wait)
 	}
-	ran := make(chan error, 1)
+	ran := make(chan struct{}) // closed when Run has returned err
 	if h.cfg.Codec == H264 {
 		h.mu.Lock()
 		h.chain = chain{} // the new run's pictures do not follow the last run's
 		h.mu.Unlock()
 		src := h.cfg.Source.(H264Source)
-		go func() { ran <- src.RunH264(rctx, h.emitterH264(rctx, alive)) }()
+		go func() { err = src.RunH264(rctx, h.emitterH264(rctx, alive)); close(ran) }()
 	} else {
-		go func() { ran <- h.cfg.Source.Run(rctx, h.emitter(rctx, alive)) }()
+		go func() { err = h.cfg.Source.Run(rctx, h.emitter(rctx, alive)); close(ran) }()
 	}
 	select {
-	case err = <-ran:
+	case <-ran:
 	case <-rctx.Done():
-		err = h.awaitStop(ctx, ran, stallErr)
+		h.awaitStop(ctx, ran, func() error { return fmt.Errorf("%w, and the source does not stop", stallErr()) })
 	}
 	if errors.Is(context.Cause(rctx), errStalled) {
 		err = stallErr()
@@ -405,32 +411,35 @@ func (h *Hub) runOnce(ctx context.Context) (err error, gotFrame bool) {
 // the hub says so: in the log, and after a stall in status and on the card.
 const stopWait = 5 * time.Second
 
-// awaitStop waits for a source that was told to stop to return its error
-// on ran. A source that stalled and does not stop is shown as failed, with
-// the no-signal card, for as long as it lingers: no restart may begin
-// before it returns (an exclusive camera must be released first).
-func (h *Hub) awaitStop(ctx context.Context, ran <-chan error, stallErr func() error) error {
+// awaitStop waits until ran is closed: a run of the source that was told
+// to stop has returned. One that lingers beyond stopWait while viewers
+// wait (ctx goes on) is shown as failed with why(), and with the no-signal
+// card, for as long as it lingers: no run may begin before it returns (an
+// exclusive camera must be released first).
+func (h *Hub) awaitStop(ctx context.Context, ran <-chan struct{}, why func() error) {
 	t := time.NewTimer(stopWait)
 	defer t.Stop()
 	select {
-	case err := <-ran:
-		return err
+	case <-ran:
+		return
 	case <-t.C:
 	}
 	h.log.Error("source does not stop", "waited", stopWait)
 	if ctx.Err() != nil {
-		return <-ran // an idle stop or Close: nobody is watching
+		<-ran // an idle stop or Close: nobody is watching
+		return
 	}
-	h.fail(fmt.Errorf("%w, and the source does not stop", stallErr()))
+	h.fail(why())
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		h.publishNoSignal()
 		select {
-		case err := <-ran:
-			return err
+		case <-ran:
+			return
 		case <-ctx.Done():
-			return <-ran
+			<-ran
+			return
 		case <-tick.C:
 		}
 	}

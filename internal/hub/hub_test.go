@@ -527,3 +527,50 @@ func TestSourceThatDoesNotStop(t *testing.T) {
 		close(release)
 	})
 }
+
+// A source that ignores an idle stop: a viewer that comes back meanwhile
+// sees the failure on the card and in status, and the next run begins once
+// the last one has returned, never beside it.
+func TestLastRunDoesNotStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var running, runs atomic.Int32
+		src := hub.SourceFunc(func(ctx context.Context, emit func(mjpeg.Frame)) error {
+			if running.Add(1) != 1 {
+				t.Error("two runs at once")
+			}
+			defer running.Add(-1)
+			emit(mjpeg.Frame{Data: fmt.Appendf(nil, "run %d", runs.Add(1))})
+			if runs.Load() == 1 {
+				<-release // a read that nothing interrupts
+			} else {
+				<-ctx.Done()
+			}
+			return nil
+		})
+		h := hub.New(hub.Config{Source: src, IdleTimeout: time.Second, NoSignal: noSignal,
+			Logger: slog.New(slog.DiscardHandler)})
+		defer h.Close()
+		v := h.Join("a")
+		if _, err := h.Next(t.Context(), 0); err != nil {
+			t.Fatal(err)
+		}
+		v.Leave()
+		time.Sleep(2 * time.Second) // stopped for idleness; run 1 lingers
+		v = h.Join("b")
+		defer v.Leave()
+		f, err := h.Next(t.Context(), 0)
+		if err != nil || !f.NoSignal {
+			t.Fatalf("got %v, %v; want the no-signal card", f, err)
+		}
+		if st := h.Status(); st.State != hub.Failed || st.LastError != "the last run of the source does not stop" {
+			t.Errorf("state %s, last error %q", st.State, st.LastError)
+		}
+		close(release)
+		for !strings.HasPrefix(string(f.Data), "run 2") {
+			if f, err = h.Next(t.Context(), f.Seq); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
