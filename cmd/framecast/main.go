@@ -15,6 +15,8 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -25,6 +27,7 @@ import (
 	"github.com/framecast/framecast/internal/picture"
 	"github.com/framecast/framecast/internal/server"
 	"github.com/framecast/framecast/internal/source"
+	"github.com/framecast/framecast/internal/whep"
 )
 
 func main() {
@@ -195,6 +198,16 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, ready chan<- string
 		defer hubs[i].Close()
 	}
 	srv := newServer(cfg, hubs, log)
+	if slices.ContainsFunc(hubs, func(h *hub.Hub) bool { return h.Codec() == hub.H264 }) {
+		host, _, _ := net.SplitHostPort(cfg.Listen)
+		w, err := whep.New(whep.Config{UDP: net.JoinHostPort(host, strconv.Itoa(cfg.WebRTCPort)), Loopback: true, Logger: log})
+		if err != nil {
+			a.fail(cfg.Errorf("webrtc_port", "%v", err))
+			return 1
+		}
+		defer w.Close()
+		srv.WHEP = w
+	}
 	var cert *server.Certificate
 	if cfg.TLS.Enabled() {
 		// Read again when the files change, so a renewed certificate needs

@@ -12,6 +12,9 @@ import (
 type Config struct {
 	// Listen is the host:port to serve on; port 0 picks a free one.
 	Listen string `yaml:"listen"`
+	// WebRTCPort is the UDP port every WebRTC session of the H.264 cameras
+	// uses, on the host of Listen; 0 picks a free one.
+	WebRTCPort int `yaml:"webrtc_port"`
 	// LogFormat is text or json.
 	LogFormat string `yaml:"log_format"`
 	// LogLevel is debug, info, warn or error.

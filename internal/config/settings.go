@@ -123,6 +123,9 @@ var table = []Setting{
 	{Name: "listen", Key: "listen", Default: ":8080",
 		Help: "`address` to serve on (host:port; port 0 picks a free one)",
 		top:  func(c *Config) any { return &c.Listen }, rule: &rule{"", func(p any) error { return checkListen(*p.(*string)) }}},
+	{Name: "webrtc-port", Key: "webrtc_port", Default: 8189,
+		Help: "UDP `port` of every WebRTC session (H.264 cameras), on the host of -listen; forward it with the HTTP port to watch from outside",
+		top:  func(c *Config) any { return &c.WebRTCPort }, rule: intIn(0, 65535)},
 	{Name: "log-format", Key: "log_format", Default: "text", Help: "log format",
 		top: func(c *Config) any { return &c.LogFormat }, rule: &rule{"text or json", func(p any) error {
 			if s := *p.(*string); s != "text" && s != "json" {

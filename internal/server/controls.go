@@ -25,12 +25,12 @@ const (
 	controlsBodyTimeout = 10 * time.Second
 )
 
-// takesBody reports whether r is the one kind of request that sends a body:
-// a POST of camera controls. Its handler reads the body only after auth,
-// under a deadline and a size cap.
+// takesBody reports whether r is a kind of request that sends a body: a
+// POST of camera controls, or a WHEP offer. Their handlers read the body
+// only after auth, under a deadline and a size cap.
 func takesBody(r *http.Request) bool {
 	p := r.URL.Path
-	return r.Method == http.MethodPost && strings.HasPrefix(p, "/api/cameras/") && strings.HasSuffix(p, "/controls")
+	return r.Method == http.MethodPost && (strings.HasPrefix(p, "/api/cameras/") && strings.HasSuffix(p, "/controls") || whepOffer(p))
 }
 
 // controlsRoute resolves /api/cameras/{name}/controls to its hub and its

@@ -12,6 +12,7 @@ import (
 	"github.com/framecast/framecast/internal/hls"
 	"github.com/framecast/framecast/internal/hub"
 	"github.com/framecast/framecast/internal/web"
+	"github.com/framecast/framecast/internal/whep"
 )
 
 // The defaults of Server's timeouts.
@@ -58,6 +59,9 @@ type Server struct {
 	// MaxViewersPerCamera those of each camera; a stream beyond either gets
 	// 503 with Retry-After. Zero means no cap.
 	MaxViewers, MaxViewersPerCamera int
+	// WHEP serves the H.264 cameras over WebRTC at /cam/{name}/whep (and
+	// /whep); its sessions count as viewers. Nil leaves WebRTC off.
+	WHEP *whep.Server
 
 	started time.Time
 	auth    authState
@@ -124,6 +128,7 @@ func (s *Server) Handler() http.Handler {
 	media("/cam/{name}/snapshot.jpg", s.perCamera(s.serveSnapshot))
 	media("/hls/{file}", func(w http.ResponseWriter, r *http.Request) { s.serveHLS(w, r, s.Cameras[0]) })
 	media("/cam/{name}/hls/{file}", s.perCamera(s.serveHLS))
+	s.whepRoutes(mux)
 	mux.HandleFunc("GET /api/status", s.guardStatus(s.status))
 	mux.HandleFunc("GET /api/cameras/{name}/controls", s.controlsRoute(s.getControls))
 	mux.HandleFunc("POST /api/cameras/{name}/controls", s.controlsRoute(s.postControls))

@@ -1,0 +1,174 @@
+package whep
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/framecast/framecast/internal/hub"
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+)
+
+const (
+	clockRate = 90000 // RTP's video clock
+	// mtu bounds an RTP packet; 1200 bytes pass any path WebRTC runs on.
+	mtu = 1200
+)
+
+// track is the one video track of a camera that every session of it
+// shares: each access unit is packetized once, and each session (a
+// binding) gets the same packets with its own SSRC, payload type and
+// sequence numbers. A session that joins, or that lost a picture (PLI),
+// first gets the pictures since the last IDR picture, quickly, so its
+// first picture shows at once.
+type track struct {
+	id string
+
+	mu       sync.Mutex
+	bindings map[string]*binding
+	gop      []frame // the packets since the last IDR picture
+	gopBytes int
+
+	payloader codecs.H264Payloader
+	start     time.Time // the time of RTP timestamp ts0
+	ts0       uint32
+}
+
+// frame is one access unit's packets and timestamp.
+type frame struct {
+	ts      uint32
+	packets [][]byte // payloads; the last one carries the marker bit
+}
+
+// binding is the track bound to one session.
+type binding struct {
+	ssrc    webrtc.SSRC
+	pt      webrtc.PayloadType
+	w       webrtc.TrackLocalWriter
+	seq     uint16
+	started bool // has had an IDR picture, or the GOP before this picture
+	lastTS  uint32
+}
+
+func newTrack(id string) *track {
+	return &track{id: id, bindings: map[string]*binding{}}
+}
+
+// Bind picks the H.264 codec of the session (packetization-mode 1, which
+// fragments pictures, as browsers all offer).
+func (t *track) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	var pick *webrtc.RTPCodecParameters
+	for _, c := range ctx.CodecParameters() {
+		if !strings.EqualFold(c.MimeType, webrtc.MimeTypeH264) || !strings.Contains(c.SDPFmtpLine, "packetization-mode=1") {
+			continue
+		}
+		if pick == nil {
+			c := c
+			pick = &c
+		}
+	}
+	if pick == nil {
+		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+	}
+	t.mu.Lock()
+	t.bindings[ctx.ID()] = &binding{ssrc: ctx.SSRC(), pt: pick.PayloadType, w: ctx.WriteStream(), seq: uint16(time.Now().UnixNano())}
+	t.mu.Unlock()
+	return *pick, nil
+}
+
+// Unbind forgets a session's binding.
+func (t *track) Unbind(ctx webrtc.TrackLocalContext) error {
+	t.mu.Lock()
+	delete(t.bindings, ctx.ID())
+	t.mu.Unlock()
+	return nil
+}
+
+// ID, RID, StreamID and Kind describe the track to pion.
+func (t *track) ID() string                { return "video" }
+func (t *track) RID() string               { return "" }
+func (t *track) StreamID() string          { return t.id }
+func (t *track) Kind() webrtc.RTPCodecType { return webrtc.RTPCodecTypeVideo }
+
+// restart makes the session sending as ssrc start again from the GOP, as
+// after a picture loss it reports.
+func (t *track) restart(ssrc webrtc.SSRC) {
+	t.mu.Lock()
+	for _, b := range t.bindings {
+		if b.ssrc == ssrc {
+			b.started = false
+		}
+	}
+	t.mu.Unlock()
+}
+
+// write sends access unit f to every session.
+func (t *track) write(f *hub.Frame) {
+	if t.start.IsZero() {
+		t.start, t.ts0 = f.Time, uint32(time.Now().UnixNano())
+	}
+	fr := frame{ts: t.ts0 + uint32(f.Time.Sub(t.start)*clockRate/time.Second)}
+	fr.packets = t.payloader.Payload(mtu-12, f.Data)
+	if len(fr.packets) == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if f.Key {
+		t.gop, t.gopBytes = t.gop[:0], 0
+	}
+	if len(t.gop) > 0 || f.Key {
+		t.gop = append(t.gop, fr)
+		if t.gopBytes += len(f.Data); t.gopBytes > hub.DefaultMaxGOPBytes {
+			t.gop, t.gopBytes = nil, 0 // too long to keep: joiners wait for an IDR picture
+		}
+	}
+	for _, b := range t.bindings {
+		if !b.started {
+			if len(t.gop) == 0 {
+				continue // no IDR picture yet: nothing it could decode
+			}
+			// The GOP up to this picture, stamped just before it, so the
+			// player decodes it at once and shows the newest picture.
+			n := uint32(len(t.gop) - 1)
+			for i, g := range t.gop[:len(t.gop)-1] {
+				b.send(g.packets, fr.ts-n+uint32(i))
+			}
+			b.started = true
+		}
+		b.send(fr.packets, fr.ts)
+	}
+}
+
+// send writes one picture's packets.
+func (b *binding) send(payloads [][]byte, ts uint32) {
+	if ts == b.lastTS {
+		ts++ // two pictures at one capture time: keep them apart
+	}
+	b.lastTS = ts
+	h := rtp.Header{Version: 2, PayloadType: uint8(b.pt), SSRC: uint32(b.ssrc), Timestamp: ts}
+	for i, p := range payloads {
+		h.SequenceNumber = b.seq
+		b.seq++
+		h.Marker = i == len(payloads)-1
+		// An error means this session's transport is gone; its state
+		// change ends the session.
+		b.w.WriteRTP(&h, p)
+	}
+}
+
+// run writes the camera's access units to the track until ctx ends.
+func (t *track) run(ctx context.Context, cam Camera) {
+	var f *hub.Frame
+	for {
+		n, err := cam.NextAU(ctx, f)
+		if err != nil {
+			return
+		}
+		t.write(n)
+		f = n
+	}
+}

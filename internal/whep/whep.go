@@ -1,0 +1,343 @@
+// Package whep serves H.264 cameras to browsers over WebRTC, answering WHEP
+// requests (RFC 9725): an SDP offer in, an SDP answer out. Each camera has
+// one video track that all its sessions share: a picture is packetized
+// once, whatever the number of viewers, and nothing is encoded per viewer.
+// A session joins at the camera's last IDR picture, so its first picture
+// comes at once.
+//
+// ICE uses host candidates on one UDP port, shared by every session (a
+// UDP mux), so one port forward is enough; there are no STUN or TURN
+// servers.
+package whep
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/framecast/framecast/internal/hub"
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+)
+
+// Camera is what a WHEP session needs of a camera: its access units in
+// order, and a viewer's place, which keeps the camera running.
+type Camera interface {
+	Name() string
+	NextAU(ctx context.Context, prev *hub.Frame) (*hub.Frame, error)
+	Join(addr string) *hub.Viewer
+}
+
+// Errors of Offer. Each is wrapped with the details.
+var (
+	// ErrBadOffer is an offer that is no SDP pion can use.
+	ErrBadOffer = errors.New("bad SDP offer")
+	// ErrNoH264 is an offer without an H.264 video receiver.
+	ErrNoH264 = errors.New("the offer cannot receive H.264 video")
+	// ErrTooMany refuses a session beyond MaxSessions.
+	ErrTooMany = errors.New("too many WebRTC sessions")
+	// ErrNoSession is an End of a session that does not exist (any more).
+	ErrNoSession = errors.New("no such session")
+)
+
+// DefaultMaxSessions is the MaxSessions of a Config that sets none.
+const DefaultMaxSessions = 256
+
+// connectTimeout ends a session whose peer never completes ICE and DTLS.
+const connectTimeout = 30 * time.Second
+
+// Config configures a Server.
+type Config struct {
+	// UDP is the address of the one UDP port every session uses, as
+	// host:port. An empty host listens on every address and offers each
+	// one as a candidate; a host offers only that address. Port 0 picks a
+	// free port.
+	UDP string
+	// Loopback offers loopback candidates too, for viewers on the same
+	// machine (and tests); browsers elsewhere ignore them.
+	Loopback bool
+	// MaxSessions bounds the sessions of all cameras together; zero means
+	// DefaultMaxSessions.
+	MaxSessions int
+	// Logger receives session events; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Server answers WHEP offers for any number of cameras. Its methods are safe
+// for concurrent use.
+type Server struct {
+	cfg  Config
+	log  *slog.Logger
+	api  *webrtc.API
+	conn net.PacketConn
+	mux  ice.UDPMux
+
+	mu       sync.Mutex
+	sessions map[string]*session
+	cams     map[Camera]*camTrack
+	closed   bool
+}
+
+// camTrack is a camera's shared track and the writer feeding it, which runs
+// while the camera has sessions.
+type camTrack struct {
+	t      *track
+	n      int
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// session is one viewer's peer connection.
+type session struct {
+	id      string
+	cam     Camera
+	pc      *webrtc.PeerConnection
+	v       *hub.Viewer
+	onEnd   func()
+	endOnce sync.Once
+}
+
+// New opens the UDP port and returns a Server.
+func New(cfg Config) (*Server, error) {
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = DefaultMaxSessions
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[string]*session{}, cams: map[Camera]*camTrack{}}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	conn, err := net.ListenPacket("udp", cfg.UDP)
+	if err != nil {
+		return nil, fmt.Errorf("webrtc port: %w", err)
+	}
+	s.conn = conn
+	s.mux = webrtc.NewICEUDPMux(nil, conn)
+
+	var se webrtc.SettingEngine
+	se.SetICEUDPMux(s.mux)
+	se.SetIncludeLoopbackCandidate(cfg.Loopback)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	// A viewer gone without DELETE (a closed tab) is noticed within
+	// seconds, not the default half-minute.
+	se.SetICETimeouts(5*time.Second, 10*time.Second, 2*time.Second)
+	if host, _, _ := net.SplitHostPort(cfg.UDP); host != "" {
+		if ip := net.ParseIP(host); ip != nil {
+			se.SetIPFilter(func(c net.IP) bool { return c.Equal(ip) })
+		}
+	}
+	m := &webrtc.MediaEngine{}
+	fb := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}}
+	// Browsers decode every profile; the ones offered say which.
+	for i, fmtp := range []string{
+		"level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+		"level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f",
+		"level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f",
+		"level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=640032",
+	} {
+		err := m.RegisterCodec(webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: clockRate, SDPFmtpLine: fmtp, RTCPFeedback: fb},
+			PayloadType:        webrtc.PayloadType(102 + 2*i),
+		}, webrtc.RTPCodecTypeVideo)
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
+	// NACK retransmission from a small buffer (256 packets: a few pictures;
+	// pion's default keeps 1024 per viewer), and sender reports.
+	ir := &interceptor.Registry{}
+	resp, err := nack.NewResponderInterceptor(nack.ResponderSize(256))
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	ir.Add(resp)
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	s.api = webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir))
+	return s, nil
+}
+
+// Addr returns the UDP address sessions use.
+func (s *Server) Addr() net.Addr { return s.conn.LocalAddr() }
+
+// Offer starts a session of cam for the viewer at addr with SDP offer, and
+// returns the session's id and the SDP answer. The session counts as a
+// viewer of cam until it ends: by End, by its peer's leaving or failing,
+// or by Close; onEnd (if not nil) is called then, once.
+func (s *Server) Offer(cam Camera, addr, offer string, onEnd func()) (id, answer string, err error) {
+	if !strings.Contains(offer, "v=0") {
+		return "", "", fmt.Errorf("%w: not SDP (it must begin with v=0)", ErrBadOffer)
+	}
+	if !strings.Contains(strings.ToUpper(offer), "H264/90000") {
+		return "", "", fmt.Errorf("%w: it offers no H264/90000 codec", ErrNoH264)
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return "", "", ErrNoSession
+	}
+	if len(s.sessions) >= s.cfg.MaxSessions {
+		s.mu.Unlock()
+		return "", "", fmt.Errorf("%w: %d at most", ErrTooMany, s.cfg.MaxSessions)
+	}
+	ct := s.cams[cam]
+	if ct == nil {
+		ct = &camTrack{t: newTrack(cam.Name())}
+		s.cams[cam] = ct
+	}
+	s.mu.Unlock()
+
+	pc, err := s.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return "", "", err
+	}
+	fail := func(err error) (string, string, error) {
+		pc.Close()
+		return "", "", err
+	}
+	sender, err := pc.AddTrack(ct.t)
+	if err != nil {
+		return fail(err)
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return fail(fmt.Errorf("%w: %v", ErrBadOffer, err))
+	}
+	ans, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return fail(fmt.Errorf("%w: %v", ErrNoH264, err))
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(ans); err != nil {
+		return fail(fmt.Errorf("%w: %v", ErrBadOffer, err))
+	}
+	<-gathered // host candidates on one port: at once
+	if !strings.Contains(pc.LocalDescription().SDP, " H264/90000") {
+		return fail(fmt.Errorf("%w: none of its H.264 formats can be sent", ErrNoH264))
+	}
+
+	b := make([]byte, 16)
+	rand.Read(b)
+	se := &session{id: hex.EncodeToString(b), cam: cam, pc: pc, onEnd: onEnd}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return fail(ErrNoSession)
+	}
+	se.v = cam.Join(addr)
+	s.sessions[se.id] = se
+	if ct.n++; ct.n == 1 {
+		ctx, cancel := context.WithCancel(context.Background())
+		ct.cancel, ct.done = cancel, make(chan struct{})
+		go func(done chan struct{}) {
+			defer close(done)
+			ct.t.run(ctx, cam)
+		}(ct.done)
+	}
+	s.mu.Unlock()
+
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		switch st {
+		case webrtc.PeerConnectionStateConnected:
+			s.log.Info("webrtc viewer connected", "camera", cam.Name(), "addr", addr, "session", se.id[:8])
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			s.end(se, "connection "+st.String())
+		}
+	})
+	time.AfterFunc(connectTimeout, func() {
+		if pc.ConnectionState() != webrtc.PeerConnectionStateConnected {
+			s.end(se, "never connected")
+		}
+	})
+	// Reading RTCP runs the interceptors (NACKs are answered there); a
+	// picture loss makes the session start again at the last IDR picture.
+	go func() {
+		for {
+			pkts, _, err := sender.ReadRTCP()
+			if err != nil {
+				return
+			}
+			for _, p := range pkts {
+				if _, ok := p.(*rtcp.PictureLossIndication); ok {
+					ct.t.restart(sender.GetParameters().Encodings[0].SSRC)
+				}
+			}
+		}
+	}()
+	return se.id, pc.LocalDescription().SDP, nil
+}
+
+// End ends the session id of cam (a WHEP DELETE).
+func (s *Server) End(cam Camera, id string) error {
+	s.mu.Lock()
+	se := s.sessions[id]
+	s.mu.Unlock()
+	if se == nil || se.cam != cam {
+		return ErrNoSession
+	}
+	s.end(se, "ended by the viewer")
+	return nil
+}
+
+// end closes a session, once.
+func (s *Server) end(se *session, why string) {
+	se.endOnce.Do(func() {
+		s.mu.Lock()
+		delete(s.sessions, se.id)
+		ct := s.cams[se.cam]
+		var done chan struct{}
+		if ct.n--; ct.n == 0 {
+			ct.cancel()
+			done = ct.done
+		}
+		s.mu.Unlock()
+		go se.pc.Close() // it may call back into end
+		se.v.Leave()
+		if done != nil {
+			<-done
+		}
+		s.log.Info("webrtc viewer left", "camera", se.cam.Name(), "addr", se.v.Addr, "session", se.id[:8], "reason", why)
+		if se.onEnd != nil {
+			se.onEnd()
+		}
+	})
+}
+
+// Sessions returns the number of sessions of cam.
+func (s *Server) Sessions(cam Camera) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ct := s.cams[cam]; ct != nil {
+		return ct.n
+	}
+	return 0
+}
+
+// Close ends every session and closes the UDP port.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	all := make([]*session, 0, len(s.sessions))
+	for _, se := range s.sessions {
+		all = append(all, se)
+	}
+	s.mu.Unlock()
+	for _, se := range all {
+		s.end(se, "server closing")
+	}
+	s.mux.Close()
+	s.conn.Close()
+}

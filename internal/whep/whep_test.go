@@ -1,0 +1,216 @@
+package whep_test
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/framecast/framecast/internal/fake"
+	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/internal/whep"
+)
+
+// bound stops a test that would hang; it is never asserted.
+const bound = time.Minute
+
+// newServer serves WHEP on 127.0.0.1 only.
+func newServer(t *testing.T) *whep.Server {
+	t.Helper()
+	s, err := whep.New(whep.Config{UDP: "127.0.0.1:0", Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// h264Camera is a hub of ffmpeg's libx264 at size, a keyframe every 2 s.
+func h264Camera(t *testing.T, size string) *hub.Hub {
+	h := hub.New(hub.Config{Name: "door", Source: fake.H264(t, size, "60"), Codec: hub.H264, IdleTimeout: time.Millisecond})
+	t.Cleanup(h.Close)
+	return h
+}
+
+// TestSession: a pion viewer gets the camera's pictures over RTP, starting
+// with an IDR picture of the camera's size, and DELETE ends the session,
+// its viewer place and the camera.
+func TestSession(t *testing.T) {
+	s := newServer(t)
+	h := h264Camera(t, "320x240")
+	c := fake.NewWHEPClient(t)
+	ended := make(chan struct{})
+	id, answer, err := s.Offer(h, "127.0.0.1:1", c.Offer, func() { close(ended) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Answer(t, answer)
+	w, hh, before, _ := c.FirstIDR(t)
+	if w != 320 || hh != 240 || before != 0 {
+		t.Fatalf("first IDR picture %dx%d after %d other pictures; want 320x240 first", w, hh, before)
+	}
+	for range 10 {
+		select {
+		case <-c.Pics:
+		case <-time.After(bound):
+			t.Fatal("pictures stopped")
+		}
+	}
+	if st := h.Status(); st.Viewers != 1 || s.Sessions(h) != 1 {
+		t.Errorf("%d viewers, %d sessions; want 1, 1", st.Viewers, s.Sessions(h))
+	}
+	if err := s.End(h, "nope"); !errors.Is(err, whep.ErrNoSession) {
+		t.Errorf("End of an unknown session: %v", err)
+	}
+	if err := s.End(h, id); err != nil {
+		t.Fatal(err)
+	}
+	<-ended
+	if st := h.Status(); st.Viewers != 0 || s.Sessions(h) != 0 {
+		t.Errorf("after DELETE: %d viewers, %d sessions", st.Viewers, s.Sessions(h))
+	}
+	fake.WaitFor(t, "the camera to stop", func() bool { return h.Status().State == hub.Idle })
+	if err := s.End(h, id); !errors.Is(err, whep.ErrNoSession) {
+		t.Errorf("a second DELETE: %v", err)
+	}
+}
+
+// TestJoinMidGOP: a viewer that joins long after the last IDR picture
+// (keyframes 20 s apart) starts with that IDR picture, not the next one:
+// the pictures since it are sent first, when it joins or asks (PLI).
+func TestJoinMidGOP(t *testing.T) {
+	s := newServer(t)
+	h := hub.New(hub.Config{Name: "door", Source: fake.H264(t, "160x120", "600"), Codec: hub.H264, IdleTimeout: time.Millisecond})
+	t.Cleanup(h.Close)
+	first := fake.NewWHEPClient(t)
+	_, answer, err := s.Offer(h, "127.0.0.1:1", first.Offer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Answer(t, answer)
+	_, _, _, head := first.FirstIDR(t)
+	for range 20 { // well into the GOP
+		<-first.Pics
+	}
+	second := fake.NewWHEPClient(t)
+	_, answer, err = s.Offer(h, "127.0.0.1:2", second.Offer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second.Answer(t, answer)
+	w, hh, _, got := second.FirstIDR(t)
+	if w != 160 || hh != 120 || !bytes.Equal(got, head) {
+		t.Fatalf("second viewer's first IDR picture: %dx%d, the GOP's head %v", w, hh, bytes.Equal(got, head))
+	}
+	if st := h.Status(); st.Viewers != 2 {
+		t.Errorf("%d viewers, want 2", st.Viewers)
+	}
+}
+
+// TestLeftWithoutDelete: a viewer that closes its connection without a
+// DELETE (a closed tab) is ended, and its viewer place freed.
+func TestLeftWithoutDelete(t *testing.T) {
+	s := newServer(t)
+	h := h264Camera(t, "160x120")
+	c := fake.NewWHEPClient(t)
+	ended := make(chan struct{})
+	_, answer, err := s.Offer(h, "127.0.0.1:1", c.Offer, func() { close(ended) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Answer(t, answer)
+	c.FirstIDR(t)
+	c.PC.GracefulClose()
+	select {
+	case <-ended:
+	case <-time.After(bound):
+		t.Fatal("the session outlived its viewer")
+	}
+	if st := h.Status(); st.Viewers != 0 {
+		t.Errorf("%d viewers left", st.Viewers)
+	}
+}
+
+// TestBadOffers: what is not an offer, or offers no H.264, is refused with
+// the reason, and leaves no session or viewer behind.
+func TestBadOffers(t *testing.T) {
+	s := newServer(t)
+	h := h264Camera(t, "160x120")
+	good := fake.NewWHEPClient(t).Offer
+	cases := map[string]struct {
+		sdp  string
+		want error
+	}{
+		"empty":      {"", whep.ErrBadOffer},
+		"not sdp":    {"hello", whep.ErrBadOffer},
+		"broken":     {"v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 H264/90000\r\n", whep.ErrBadOffer},
+		"vp8 only":   {removeH264(good), whep.ErrNoH264},
+		"audio only": {"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n", whep.ErrNoH264},
+	}
+	for name, c := range cases {
+		if _, _, err := s.Offer(h, "127.0.0.1:1", c.sdp, nil); !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", name, err, c.want)
+		}
+	}
+	if st := h.Status(); st.Viewers != 0 || s.Sessions(h) != 0 {
+		t.Errorf("%d viewers, %d sessions left", st.Viewers, s.Sessions(h))
+	}
+}
+
+// removeH264 drops every H.264 format from an offer.
+func removeH264(sdp string) string {
+	var out []byte
+	pts := map[string]bool{}
+	lines := splitLines(sdp)
+	for _, l := range lines {
+		if len(l) > 9 && l[:9] == "a=rtpmap:" {
+			var pt, codec string
+			for i := 9; i < len(l); i++ {
+				if l[i] == ' ' {
+					pt, codec = l[9:i], l[i+1:]
+					break
+				}
+			}
+			if len(codec) >= 4 && codec[:4] == "H264" {
+				pts[pt] = true
+			}
+		}
+	}
+	for _, l := range lines {
+		skip := false
+		for pt := range pts {
+			for _, p := range []string{"a=rtpmap:", "a=fmtp:", "a=rtcp-fb:"} {
+				if len(l) > len(p)+len(pt) && l[:len(p)+len(pt)+1] == p+pt+" " {
+					skip = true
+				}
+			}
+		}
+		if !skip {
+			out = append(out, l...)
+			out = append(out, '\r', '\n')
+		}
+	}
+	return string(out)
+}
+
+func splitLines(s string) []string {
+	var ls []string
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) && s[i] != '\n' {
+			i++
+		}
+		l := s[:i]
+		if len(l) > 0 && l[len(l)-1] == '\r' {
+			l = l[:len(l)-1]
+		}
+		if l != "" {
+			ls = append(ls, l)
+		}
+		if i < len(s) {
+			i++
+		}
+		s = s[i:]
+	}
+	return ls
+}
