@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -271,5 +272,79 @@ func TestHLSToken(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "private, max-age=31536000, immutable" {
 		t.Errorf("basic auth: %s, Cache-Control %q", resp.Status, resp.Header.Get("Cache-Control"))
+	}
+}
+
+// counter counts the requests reaching a handler, by path and query.
+type counter struct {
+	next http.Handler
+	mu   sync.Mutex
+	n    map[string]int
+}
+
+func (c *counter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	c.n[r.URL.RequestURI()]++
+	c.mu.Unlock()
+	c.next.ServeHTTP(w, r)
+}
+
+// TestHLSBehindNginx: N players through Debian's nginx as a caching proxy
+// (fake.NginxCacheConf) make framecast answer each part, segment and
+// blocking reload at most twice, whatever N: the cache does the fan-out.
+func TestHLSBehindNginx(t *testing.T) {
+	const players, parts = 20, 15
+	h := h264Hub(t, "door")
+	srv := &server.Server{Cameras: []*hub.Hub{h}}
+	c := &counter{next: srv.Handler(), n: map[string]int{}}
+	ts := httptest.NewServer(c)
+	t.Cleanup(func() {
+		srv.Close()
+		ts.Close()
+	})
+	proxy := fake.Nginx(t, ts.Listener.Addr().String())
+
+	// Warm up: the camera and muxer start with the first request, as
+	// they would for the first viewer.
+	fetch(t, proxy+"/cam/door/hls/index.m3u8", http.StatusOK)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, players)
+	var sent int64
+	var worst time.Duration // the largest distance to live of any part
+	var mu sync.Mutex
+	for i := range players {
+		wg.Go(func() {
+			p := &hls.Player{URL: proxy + "/cam/door/hls/index.m3u8"}
+			errs[i] = p.Run(ctx, parts)
+			mu.Lock()
+			sent += p.Requests
+			for _, l := range p.Lag {
+				worst = max(worst, l)
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("player %d: %v", i, err)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	origin := 0
+	for uri, n := range c.n {
+		origin += n
+		path, _, _ := strings.Cut(uri, "?")
+		plain := strings.HasSuffix(path, "index.m3u8") && !strings.Contains(uri, "_HLS_msn")
+		if n > 2 && !plain {
+			t.Errorf("%s reached framecast %d times for %d players", uri, n, players)
+		}
+	}
+	t.Logf("%d players sent %d requests; %d reached framecast; the largest distance to live of a part was %v", players, sent, origin, worst)
+	if origin*4 > int(sent) {
+		t.Errorf("%d of %d requests reached framecast", origin, sent)
 	}
 }
