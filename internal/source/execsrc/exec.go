@@ -331,18 +331,19 @@ func (l *stderrLog) copy(r io.Reader) {
 	for {
 		n, err := r.Read(buf)
 		chunk := buf[:n]
+		now := time.Now() // once a chunk: a flood has many lines to each
 		for len(chunk) > 0 {
-			i := bytes.IndexAny(chunk, "\r\n")
+			i := lineEnd(chunk)
 			if i < 0 {
 				line = appendCut(line, chunk)
 				break
 			}
-			l.line(appendCut(line, chunk[:i]))
+			l.line(appendCut(line, chunk[:i]), now)
 			line = line[:0]
 			chunk = chunk[i+1:]
 		}
 		if err != nil {
-			l.line(line)
+			l.line(line, now)
 			if l.suppressed > 0 {
 				l.log.Info("stderr", "suppressed", l.suppressed)
 			}
@@ -351,14 +352,29 @@ func (l *stderrLog) copy(r io.Reader) {
 	}
 }
 
+// lineEnd returns the index of the first \n or \r in b, or -1.
+func lineEnd(b []byte) int {
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		i = len(b)
+	}
+	if j := bytes.IndexByte(b[:i], '\r'); j >= 0 {
+		return j
+	}
+	if i == len(b) {
+		return -1
+	}
+	return i
+}
+
 // appendCut appends b to line up to maxLogLine bytes in all.
 func appendCut(line, b []byte) []byte {
 	return append(line, b[:min(len(b), maxLogLine-len(line))]...)
 }
 
-// line takes one line of stderr: it remembers it and logs it unless the
-// rate is exceeded.
-func (l *stderrLog) line(b []byte) {
+// line takes one line of stderr, read at now: it remembers it and logs it
+// unless the rate is exceeded.
+func (l *stderrLog) line(b []byte, now time.Time) {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		return
@@ -366,7 +382,6 @@ func (l *stderrLog) line(b []byte) {
 	l.mu.Lock()
 	l.lastLine = append(l.lastLine[:0], b...)
 	l.mu.Unlock()
-	now := time.Now()
 	l.tokens = min(logBurst, l.tokens+now.Sub(l.lastRefill).Seconds()*logPerSec)
 	l.lastRefill = now
 	if l.tokens < 1 {
