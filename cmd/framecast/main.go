@@ -167,8 +167,14 @@ func newServer(cfg *config.Config, hubs []*hub.Hub, log *slog.Logger) *server.Se
 		Logger:              log,
 		PublicStatus:        cfg.PublicStatus,
 		AllowOrigin:         cfg.AllowOrigin,
+		AllowedHosts:        cfg.AllowedHosts,
 		MaxViewers:          cfg.MaxViewers,
 		MaxViewersPerCamera: cfg.MaxViewersPerCamera,
+	}
+	for _, p := range cfg.TrustedProxies {
+		if pr, err := server.ParseProxy(p); err == nil { // Validate checked them
+			srv.TrustedProxies = append(srv.TrustedProxies, pr)
+		}
 	}
 	if len(cfg.Users) > 0 {
 		srv.Users = map[string]string{}

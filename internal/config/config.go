@@ -40,6 +40,13 @@ type Config struct {
 	// AllowOrigin is the origin allowed by CORS (https://host:port, or "*"
 	// for any); empty sends no CORS headers.
 	AllowOrigin string `yaml:"allow_origin,omitempty"`
+	// AllowedHosts are the host names requests may address, besides IP
+	// addresses, localhost and this machine's names, when no users or
+	// tokens are set (against DNS rebinding).
+	AllowedHosts []string `yaml:"allowed_hosts,omitempty"`
+	// TrustedProxies are the reverse proxies (addresses or networks) whose
+	// X-Forwarded-For or Forwarded header names the client.
+	TrustedProxies []string `yaml:"trusted_proxies,omitempty"`
 	// MaxViewers caps stream viewers over all cameras; 0 means no cap.
 	MaxViewers int `yaml:"max_viewers"`
 	// MaxViewersPerCamera caps stream viewers of each camera; 0 means no cap.

@@ -168,6 +168,26 @@ var table = []Setting{
 			}
 			return nil
 		}}},
+	{Name: "allowed-hosts", Key: "allowed_hosts",
+		Help: "without users or tokens, the host `names` requests may address besides IP addresses, localhost and this machine's name, against DNS rebinding (space-separated; in the file, a list)",
+		top:  func(c *Config) any { return &c.AllowedHosts }, rule: &rule{"", func(p any) error {
+			for _, n := range *p.(*[]string) {
+				if err := server.CheckHostName(n); err != nil {
+					return err
+				}
+			}
+			return nil
+		}}},
+	{Name: "trusted-proxies", Key: "trusted_proxies",
+		Help: "reverse proxies (`addresses` or networks, as 127.0.0.1 or 10.0.0.0/8) whose X-Forwarded-For or Forwarded header names the client for logs, status and the login limit; ignored from anyone else (space-separated; in the file, a list)",
+		top:  func(c *Config) any { return &c.TrustedProxies }, rule: &rule{"", func(p any) error {
+			for _, n := range *p.(*[]string) {
+				if _, err := server.ParseProxy(n); err != nil {
+					return err
+				}
+			}
+			return nil
+		}}},
 	{Name: "max-viewers", Key: "max_viewers", Help: "most stream viewers over all cameras",
 		top: func(c *Config) any { return &c.MaxViewers }, rule: noLimitOrMore},
 	{Name: "max-viewers-per-camera", Key: "max_viewers_per_camera", Help: "most stream viewers of one camera",

@@ -10,8 +10,8 @@ import (
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
 	"img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
 
-// secure wraps every route: the security headers and the checks of
-// checkRequest.
+// secure wraps every route: the client address a trusted proxy forwarded,
+// the security headers and the checks of checkRequest and checkHost.
 func (s *Server) secure(next http.Handler) http.Handler {
 	// The page may be framed by itself and by the allowed origin (a Home
 	// Assistant dashboard); an <img> of the stream is not framing and is
@@ -29,7 +29,11 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		if s.AllowOrigin == "" {
 			h.Set("X-Frame-Options", "SAMEORIGIN")
 		}
-		if s.checkRequest(w, r) {
+		if client, ok := s.forwardedFor(r); ok {
+			r = r.WithContext(r.Context())
+			r.RemoteAddr = client
+		}
+		if s.checkRequest(w, r) && s.checkHost(w, r) {
 			next.ServeHTTP(w, r)
 		}
 	})

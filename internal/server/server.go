@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -55,6 +56,16 @@ type Server struct {
 	// any, then without credentials) to read responses across origins (CORS)
 	// and to frame the page. Empty sends no CORS headers.
 	AllowOrigin string
+	// AllowedHosts are the names, besides IP addresses, localhost and this
+	// machine's own names (its host name, also with .local), that a request
+	// may give as its Host when neither Users nor Tokens are set; others
+	// get 421, against DNS rebinding. With auth on, any name is answered.
+	AllowedHosts []string
+	// TrustedProxies are the reverse proxies (addresses or networks) whose
+	// X-Forwarded-For or Forwarded header names the client, for the logs,
+	// status and the failed-login limit; from any other address those
+	// headers are ignored.
+	TrustedProxies []netip.Prefix
 	// MaxViewers caps the stream viewers of all cameras together, and
 	// MaxViewersPerCamera those of each camera; a stream beyond either gets
 	// 503 with Retry-After. Zero means no cap.
@@ -66,6 +77,7 @@ type Server struct {
 	started time.Time
 	auth    authState
 	viewers viewerLimits
+	hosts   hostNames
 	live    liveStreams
 	hls     hls.Service
 	failMax int // failed attempts before a client is refused; 0 means 5
@@ -85,6 +97,7 @@ func (s *Server) Handler() http.Handler {
 	s.started = time.Now()
 	s.initAuth()
 	s.initLimits()
+	s.initHosts()
 	s.live.init()
 	s.hls.Logger = s.Logger
 	mux := http.NewServeMux()

@@ -171,7 +171,7 @@ func TestPartClosedAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+	fmt.Fprintf(conn, "GET /stream HTTP/1.1\r\nHost: localhost\r\n\r\n")
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
@@ -359,7 +359,7 @@ func TestBrowserGetsAdvanceHeaders(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		fmt.Fprintf(conn, "GET /stream HTTP/1.1\r\nHost: x\r\nAccept: %s\r\n\r\n", accept)
+		fmt.Fprintf(conn, "GET /stream HTTP/1.1\r\nHost: localhost\r\nAccept: %s\r\n\r\n", accept)
 		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 		if err != nil {
 			t.Fatal(err)

@@ -55,7 +55,7 @@ func TestQueuedViewerGetsNewestFrame(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	fmt.Fprintf(c, "GET /stream HTTP/1.1\r\nHost: cam\r\n\r\n")
+	fmt.Fprintf(c, "GET /stream HTTP/1.1\r\nHost: localhost\r\n\r\n")
 	br := bufio.NewReaderSize(c, 1024)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil || resp.StatusCode != 200 {

@@ -86,7 +86,7 @@ func TestSlowloris(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 50 {
 		c := dial()
-		io.WriteString(c, "GET /stream HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+		io.WriteString(c, "GET /stream HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
 		wg.Go(func() {
 			if got := waitClosed(t, c); got != "" {
 				t.Errorf("half-open client %d got %q", i, got)
@@ -104,7 +104,7 @@ func TestSlowloris(t *testing.T) {
 	// Trickling header lines does not extend the deadline: the connection
 	// is closed long before the headers could reach MaxHeaderBytes.
 	c := dial()
-	io.WriteString(c, "GET /snapshot HTTP/1.1\r\nHost: x\r\n")
+	io.WriteString(c, "GET /snapshot HTTP/1.1\r\nHost: localhost\r\n")
 	closed := make(chan string)
 	go func() { closed <- waitClosed(t, c) }()
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -129,7 +129,7 @@ trickle:
 
 	// A body trickled after the headers: refused at once and closed.
 	c = dial()
-	io.WriteString(c, "GET /snapshot HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n")
+	io.WriteString(c, "GET /snapshot HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n")
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +143,7 @@ trickle:
 	// A kept-alive connection that sends nothing more is closed when idle.
 	c = dial()
 	br := bufio.NewReader(c)
-	io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
 	resp, err = http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatal(err)
