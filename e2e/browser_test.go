@@ -55,6 +55,9 @@ func newTab(t *testing.T) context.Context {
 			chromedp.Flag("disable-quic", true),
 			chromedp.Flag("disable-component-update", true),
 			chromedp.Flag("no-proxy-server", true),
+			// WebRTC tests connect on 127.0.0.1, which Chromium leaves
+			// out of its ICE candidates unless told.
+			chromedp.Flag("allow-loopback-in-peer-connection", true),
 			chromedp.WindowSize(1280, 800),
 		)
 		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +93,11 @@ func TestWHEP(t *testing.T) {
 	for _, path := range []string{"/whep", "/cam/door/whep"} {
 		c := fake.NewWHEPClient(t)
 		resp, answer := offer(t, ts.URL+path, "application/sdp", "", c.Offer)
-		loc := resp.Header.Get("Location")
+		rel, err := url.Parse(resp.Header.Get("Location"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc := resp.Request.URL.ResolveReference(rel).Path
 		if resp.StatusCode != http.StatusCreated || resp.Header.Get("Content-Type") != "application/sdp" || !strings.HasPrefix(loc, "/cam/door/whep/") {
 			t.Fatalf("POST %s: %d, %q, Location %q: %s", path, resp.StatusCode, resp.Header.Get("Content-Type"), loc, answer)
 		}
@@ -104,7 +109,7 @@ func TestWHEP(t *testing.T) {
 			t.Errorf("%d viewers during the session", st.Viewers)
 		}
 		req, _ := http.NewRequest("DELETE", ts.URL+loc, nil)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err = http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

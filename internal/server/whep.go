@@ -86,7 +86,12 @@ func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request, h *hub.Hub) {
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "application/sdp")
-	hd.Set("Location", "/cam/"+url.PathEscape(h.Name())+"/whep/"+id)
+	// Relative, so it holds under a reverse proxy's path prefix too.
+	loc := "whep/" + id
+	if !strings.HasPrefix(r.URL.Path, "/cam/") {
+		loc = "cam/" + url.PathEscape(h.Name()) + "/whep/" + id
+	}
+	hd.Set("Location", loc)
 	hd.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusCreated)
 	io.WriteString(w, answer)

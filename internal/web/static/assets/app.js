@@ -13,6 +13,7 @@
       fps: "Frame rate",
       viewers: "Viewers",
       age: "Frame age",
+      transport: "Transport",
       ageNote: "Frame age: time from the capture of the newest frame to the server's status answer. Network delay to this browser is not included.",
       snapshot: "Snapshot",
       fullscreen: "Fullscreen",
@@ -60,6 +61,7 @@
       fps: "프레임 속도",
       viewers: "시청자",
       age: "프레임 경과",
+      transport: "전송 방식",
       ageNote: "프레임 경과: 가장 최근 프레임을 촬영한 때부터 서버가 상태를 응답할 때까지의 시간입니다. 이 브라우저까지의 네트워크 지연은 포함되지 않습니다.",
       snapshot: "스냅샷",
       fullscreen: "전체 화면",
@@ -129,7 +131,7 @@
     grid: $("grid"), tiles: $("tiles"), view: $("view"), stage: $("stage"),
     screen: $("screen"), live: $("live"), overlayTitle: $("overlay-title"),
     overlayDetail: $("overlay-detail"), overlayNote: $("overlay-note"), size: $("f-size"), fps: $("f-fps"),
-    viewers: $("f-viewers"), age: $("f-age"), bar: $("bar"), back: $("back"), snap: $("snap"),
+    viewers: $("f-viewers"), age: $("f-age"), video: $("live-video"), transport: $("f-transport"), bar: $("bar"), back: $("back"), snap: $("snap"),
     full: $("full"), fullLabel: $("full-label"), ageNote: $("age-note"), version: $("version"), toast: $("toast"),
     useOpen: $("use-open"), use: $("use"), useClose: $("use-close"), useIntro: $("use-intro"),
     useToken: $("use-token"), useTokenInput: $("use-token-input"), useList: $("use-list"), useStatus: $("use-status"),
@@ -273,6 +275,8 @@
     nextPoll: 0,
     view: null, // the camera shown large, "" for the grid, null before routing
     main: new Player(el.live, () => render()),
+    rtc: new window.FramecastWebRTC(el.video, () => render()),
+    player: null, // main or rtc: what plays the camera shown large
     tiles: new Map(), // name → {li, link, img, player, ...}
   };
 
@@ -309,7 +313,7 @@
     el.version.textContent = st.version ? "· framecast " + st.version : "";
     if (wasOffline) {
       // The server is back: its old streams are gone, open new ones.
-      app.main.reconnect();
+      if (app.player) app.player.reconnect();
       for (const tile of app.tiles.values()) tile.player.reconnect();
     }
     if (changed) {
@@ -341,9 +345,9 @@
       el.view.hidden = false;
       el.ageNote.hidden = false;
       el.live.alt = t("altLive", { name });
-      app.main.open(camURL(name, "stream"));
+      openMain(name);
     } else {
-      app.main.close();
+      closeMain();
       el.view.hidden = true;
       el.grid.hidden = false;
       el.ageNote.hidden = true;
@@ -351,6 +355,23 @@
     }
     render();
     if (userAction) el.title.focus();
+  }
+
+  // openMain plays camera name large: an H.264 camera over WebRTC in the
+  // <video>, any other as MJPEG in the <img>.
+  function openMain(name) {
+    const cam = app.cams.get(name);
+    const rtc = !!cam && cam.codec === "h264";
+    closeMain();
+    el.live.hidden = rtc;
+    el.video.hidden = !rtc;
+    app.player = rtc ? app.rtc : app.main;
+    app.player.open(camURL(name, rtc ? "whep" : "stream"));
+  }
+
+  function closeMain() {
+    app.main.close();
+    app.rtc.close();
   }
 
   function safeDecode(s) {
@@ -521,16 +542,19 @@
 
   function renderView(name) {
     const cam = app.cams.get(name);
-    const p = app.main;
+    const p = app.player || app.main;
+    const rtc = p === app.rtc;
     const state = stateOf(cam, p);
     document.title = name + " · framecast";
     el.title.textContent = name;
     el.back.hidden = app.order.length < 2;
     setBadge(el.badge, el.badgeText, state);
     el.stage.dataset.state = state;
-    el.screen.classList.toggle("nopic", !p.loaded || !el.live.naturalWidth);
-    const arW = el.live.naturalWidth || (cam && cam.width);
-    const arH = el.live.naturalHeight || (cam && cam.height);
+    const picW = rtc ? el.video.videoWidth : el.live.naturalWidth;
+    const picH = rtc ? el.video.videoHeight : el.live.naturalHeight;
+    el.screen.classList.toggle("nopic", !p.loaded || !picW);
+    const arW = picW || (cam && cam.width);
+    const arH = picH || (cam && cam.height);
     if (arW && arH && el.view.style.getPropertyValue("--ar") !== String(arW / arH)) {
       el.view.style.setProperty("--ar", String(arW / arH));
       layoutView();
@@ -568,7 +592,9 @@
     setText(el.age, fresh && cam.frame_age_ms != null ? formatAge(cam.frame_age_ms) : "–");
     // Only a live picture is worth saving; the server would answer with
     // the no-signal card or an error otherwise.
-    el.snap.disabled = state !== "live";
+    // An H.264 camera has no JPEG to give (no decoder on the server).
+    el.snap.disabled = state !== "live" || rtc;
+    setText(el.transport, rtc ? "WebRTC · H.264" : "MJPEG");
   }
 
   function renderGrid() {
@@ -801,7 +827,7 @@
     if (document.hidden) {
       hiddenTimer = setTimeout(() => {
         paused = true;
-        app.main.close();
+        closeMain();
         closeTiles();
       }, 60000);
       return;
@@ -809,7 +835,7 @@
     clearTimeout(hiddenTimer);
     if (paused) {
       paused = false;
-      if (app.view) app.main.open(camURL(app.view, "stream"));
+      if (app.view) openMain(app.view);
       else if (app.view === "") buildTiles();
       render();
     }

@@ -1,0 +1,41 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	"github.com/framecast/framecast/internal/fake"
+	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/internal/server"
+	"github.com/framecast/framecast/internal/whep"
+)
+
+// TestWebRTCPlays: the page plays an H.264 camera over WebRTC (WHEP) in its
+// <video>: Chromium decodes pictures of the camera's size, time moves on,
+// the page says which transport it uses, and leaving ends the session.
+func TestWebRTCPlays(t *testing.T) {
+	w, err := whep.New(whep.Config{UDP: "127.0.0.1:0", Loopback: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	h := hub.New(hub.Config{Name: "door", Source: fake.H264(t, "320x240", "60"), Codec: hub.H264, IdleTimeout: time.Minute, Logger: quiet})
+	t.Cleanup(h.Close)
+	st := serveServer(t, &server.Server{Cameras: []*hub.Hub{h}, Logger: quiet, WHEP: w})
+	tb := open(t, st.url())
+	tb.wait("the video to play pictures of the camera's size",
+		`(() => { const v = document.getElementById("live-video");
+		  return !v.hidden && v.videoWidth === 320 && v.videoHeight === 240 && v.currentTime > 1 &&
+		    v.getVideoPlaybackQuality().totalVideoFrames > 20; })()`)
+	if got := eval[string](tb, `document.getElementById("f-transport").textContent`); got != "WebRTC · H.264" {
+		t.Errorf("transport %q, want WebRTC · H.264", got)
+	}
+	if eval[bool](tb, `!document.getElementById("live").hidden`) {
+		t.Error("the MJPEG <img> is shown too")
+	}
+	if n := w.Sessions(h); n != 1 {
+		t.Errorf("%d WebRTC sessions, want 1", n)
+	}
+	tb.wait("the page to leave", `(location.href = "about:blank", true)`)
+	fake.WaitFor(t, "the session to end", func() bool { return w.Sessions(h) == 0 })
+}

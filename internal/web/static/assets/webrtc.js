@@ -1,0 +1,121 @@
+"use strict";
+// WHEP player for framecast's H.264 cameras: it sends the browser's offer
+// to the camera's whep URL, plays the answer's video track in a muted,
+// inline <video>, and ends the session (DELETE) when closed. Loaded before
+// app.js, which uses it like its MJPEG Player: open, close, reconnect,
+// loaded, lost, retryAt.
+window.FramecastWebRTC = class {
+  constructor(video, onchange) {
+    this.video = video;
+    this.onchange = onchange;
+    this.url = "";
+    this.pc = null;
+    this.session = ""; // the URL that ends the session
+    this.loaded = false;
+    this.lost = false;
+    this.errors = 0;
+    this.timer = 0;
+    this.retryAt = 0;
+    this.frames = 0; // pictures shown, counted by requestVideoFrameCallback
+    video.muted = true;
+    video.playsInline = true;
+    video.autoplay = true;
+    video.addEventListener("playing", () => {
+      if (!this.url) return;
+      this.loaded = true;
+      this.lost = false;
+      this.errors = 0;
+      this.onchange();
+    });
+    const count = () => {
+      this.frames++;
+      video.requestVideoFrameCallback(count);
+    };
+    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(count);
+  }
+  open(url) {
+    this.url = url;
+    this.loaded = false;
+    this.lost = false;
+    this.errors = 0;
+    this.start();
+  }
+  async start() {
+    clearTimeout(this.timer);
+    this.end();
+    const url = this.url;
+    const pc = new RTCPeerConnection();
+    this.pc = pc;
+    pc.addTransceiver("video", { direction: "recvonly" });
+    pc.ontrack = (e) => {
+      this.video.srcObject = e.streams[0] || new MediaStream([e.track]);
+      this.video.play().catch(() => {});
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc !== this.pc) return;
+      if (pc.connectionState === "failed" || pc.connectionState === "closed") this.fail();
+    };
+    try {
+      await pc.setLocalDescription(await pc.createOffer());
+      await this.gathered(pc);
+      const r = await fetch(url, { method: "POST", headers: { "Content-Type": "application/sdp" }, body: pc.localDescription.sdp });
+      if (r.status !== 201) throw new Error(r.status + " " + (await r.text()));
+      const loc = r.headers.get("Location");
+      if (pc !== this.pc) {
+        if (loc) this.del(new URL(loc, new URL(url, location.href)).href);
+        return;
+      }
+      if (loc) this.session = new URL(loc, new URL(url, location.href)).href;
+      await pc.setRemoteDescription({ type: "answer", sdp: await r.text() });
+    } catch (e) {
+      if (pc === this.pc) this.fail();
+    }
+  }
+  // gathered waits for the browser's candidates (host ones come at once),
+  // at most a second: WHEP sends them all in the offer.
+  gathered(pc) {
+    return new Promise((resolve) => {
+      if (pc.iceGatheringState === "complete") return resolve();
+      const done = () => {
+        if (pc.iceGatheringState === "complete") resolve();
+      };
+      pc.addEventListener("icegatheringstatechange", done);
+      setTimeout(resolve, 1000);
+    });
+  }
+  fail() {
+    this.end();
+    this.lost = true;
+    const d = Math.min(500 * 2 ** this.errors++, 10000);
+    this.retryAt = Date.now() + d;
+    this.timer = setTimeout(() => this.start(), d);
+    this.onchange();
+  }
+  del(session) {
+    const u = new URL(session);
+    const token = new URLSearchParams(location.search).get("token");
+    if (token) u.searchParams.set("token", token);
+    fetch(u.href, { method: "DELETE", keepalive: true }).catch(() => {});
+  }
+  // end closes the peer connection and ends its session on the server.
+  end() {
+    if (this.session) this.del(this.session);
+    this.session = "";
+    if (this.pc) this.pc.close();
+    this.pc = null;
+    this.video.srcObject = null;
+  }
+  close() {
+    clearTimeout(this.timer);
+    this.url = "";
+    this.loaded = false;
+    this.end();
+  }
+  reconnect() {
+    if (!this.url) return;
+    this.lost = true;
+    this.errors = 0;
+    this.start();
+  }
+  watchStall() {}
+};
