@@ -6,46 +6,28 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 )
 
-// NginxCacheConf is the nginx configuration in front of framecast that
-// README's "More viewers than one machine" shows and the tests run: a
-// cache that keeps what framecast's Cache-Control allows, and sends one
-// request upstream for many identical ones (proxy_cache_lock). ORIGIN,
-// LISTEN and DIR are filled in.
-const NginxCacheConf = `
-upstream framecast {
-    server ORIGIN;
-    keepalive 32;
+// nginxConf is deploy/nginx-framecast.conf, the configuration README
+// shows, whose upstream, listen address and cache directory the tests
+// replace.
+func nginxConf(t testing.TB, origin, listen, dir string) string {
+	_, self, _, _ := runtime.Caller(0)
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(self), "..", "..", "deploy", "nginx-framecast.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := strings.NewReplacer("server 127.0.0.1:8080;", "server "+origin+";", "listen 80;", "listen "+listen+";",
+		"/var/cache/nginx/framecast", filepath.Join(dir, "cache"))
+	return r.Replace(string(b))
 }
-proxy_cache_path DIR/cache levels=1:2 keys_zone=framecast:10m max_size=1g inactive=1m use_temp_path=off;
-server {
-    listen LISTEN;
-    proxy_http_version 1.1;
-    proxy_set_header Connection "";
-    proxy_set_header Host $host;
-    location / {
-        proxy_pass http://framecast;
-        proxy_buffering off; # MJPEG streams pass as they come
-    }
-    location ~ /hls/ {
-        proxy_pass http://framecast;
-        proxy_cache framecast;
-        # One request upstream for identical ones; the others wait for
-        # its answer (a blocking playlist reload waits up to three target
-        # durations at framecast).
-        proxy_cache_lock on;
-        proxy_cache_lock_timeout 10s;
-        proxy_cache_lock_age 10s;
-    }
-}
-`
 
 // Nginx starts Debian's nginx (nginx-light) on 127.0.0.1 as the caching
-// reverse proxy of NginxCacheConf in front of origin (host:port), with its
+// reverse proxy of deploy/nginx-framecast.conf in front of origin (host:port), with its
 // files and error log in a temporary directory, and returns its base URL.
 // It stops with the test. Without nginx the test is skipped, or failed in
 // CI.
@@ -65,7 +47,7 @@ func Nginx(t testing.TB, origin string) string {
 	}
 	listen := ln.Addr().String()
 	ln.Close()
-	server := strings.NewReplacer("ORIGIN", origin, "LISTEN", listen, "DIR", dir).Replace(NginxCacheConf)
+	server := nginxConf(t, origin, listen, dir)
 	userLine := ""
 	if os.Geteuid() == 0 {
 		// Else root's workers run as nobody, who cannot write to dir.

@@ -368,7 +368,8 @@ func (m *Muxer) closePart(endSegment bool) {
 		if len(m.segs) > ListedSegments+keptSegments {
 			m.segs = m.segs[1:]
 		}
-		m.target = max(m.target, int(math.Ceil(s.dur.seconds())))
+		// EXTINF rounded to the nearest integer must not exceed it.
+		m.target = max(m.target, int(math.Round(s.dur.seconds())), 1)
 		m.cur = nil
 		m.nextMSN++
 	}

@@ -290,7 +290,7 @@ func (c *counter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // TestHLSBehindNginx: N players through Debian's nginx as a caching proxy
-// (fake.NginxCacheConf) make framecast answer each part, segment and
+// (deploy/nginx-framecast.conf) make framecast answer each part, segment and
 // blocking reload at most twice, whatever N: the cache does the fan-out.
 func TestHLSBehindNginx(t *testing.T) {
 	const players, parts = 20, 15

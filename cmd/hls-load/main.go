@@ -1,0 +1,314 @@
+// Command hls-load measures what N LL-HLS players cost framecast, with
+// Debian's nginx as a caching proxy in front (deploy/nginx-framecast.conf)
+// and without it.
+//
+// Every request reaching framecast passes a counting proxy of this command,
+// so it reports the requests and bytes per second framecast answered, and,
+// with -pid, framecast's CPU; beside them every player's distance to live
+// (how long after a part's last picture was taken the player had all of it)
+// and the load average. Everything runs on 127.0.0.1; each run lasts
+// -duration and stops by itself.
+//
+//	framecast -config cam.yaml -listen 127.0.0.1:8080 &   # an H.264 camera "door"
+//	hls-load -url http://127.0.0.1:8080/cam/door/hls/index.m3u8 -pid $! -n 10,100,1000
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/framecast/framecast/internal/hls"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "hls-load:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("hls-load", flag.ContinueOnError)
+	target := fs.String("url", "", "the playlist of an H.264 camera at framecast (http://127.0.0.1:8080/cam/NAME/hls/index.m3u8)")
+	counts := fs.String("n", "10,100,1000", "the numbers of players, one run each")
+	modes := fs.String("modes", "cache,direct", "cache: through nginx; direct: straight to framecast")
+	duration := fs.Duration("duration", 20*time.Second, "how long each run lasts")
+	pid := fs.Int("pid", 0, "framecast's process id, for its CPU")
+	nginx := fs.String("nginx", "/usr/sbin/nginx", "nginx to run")
+	conf := fs.String("conf", "deploy/nginx-framecast.conf", "the nginx configuration to run")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	u, err := url.Parse(*target)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("-url %q: give framecast's playlist URL", *target)
+	}
+	host, _, err := net.SplitHostPort(u.Host)
+	if err != nil || !net.ParseIP(host).IsLoopback() {
+		return fmt.Errorf("-url %q: framecast must be on a loopback address", *target)
+	}
+	if *duration <= 0 || *duration > 10*time.Minute {
+		return fmt.Errorf("-duration %v: give 1s to 10m", *duration)
+	}
+	var ns []int
+	for _, f := range strings.Split(*counts, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 5000 {
+			return fmt.Errorf("-n %q: give numbers of players from 1 to 5000", *counts)
+		}
+		ns = append(ns, n)
+	}
+	c, err := startCounter(u.Host)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("| players | path | requests/s at framecast | bytes/s at framecast | framecast CPU | distance to live p50 / p90 / max | players over 3 s | load average |\n|---|---|---|---|---|---|---|---|\n")
+	for _, mode := range strings.Split(*modes, ",") {
+		front := c.addr
+		var stopNginx func()
+		switch mode {
+		case "cache":
+			front, stopNginx, err = startNginx(*nginx, *conf, c.addr)
+			if err != nil {
+				return err
+			}
+		case "direct":
+		default:
+			return fmt.Errorf("-modes: %q is neither cache nor direct", mode)
+		}
+		for _, n := range ns {
+			pu := *u
+			pu.Host = front
+			r, err := measure(ctx, pu.String(), n, *duration, *pid, c)
+			if err != nil {
+				if stopNginx != nil {
+					stopNginx()
+				}
+				return err
+			}
+			fmt.Printf("| %d | %s | %.0f | %.0f | %s | %s | %d | %s |\n", n, mode, r.reqs, r.bytes, r.cpu, r.lag, r.late, loadavg())
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		if stopNginx != nil {
+			stopNginx()
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// result is one run's figures.
+type result struct {
+	reqs, bytes float64 // per second at framecast
+	cpu         string
+	lag         string
+	late        int // players with a part more than 3 s behind live
+}
+
+// measure runs n players for d and reports what reached framecast.
+func measure(ctx context.Context, playlist string, n int, d time.Duration, pid int, c *counter) (result, error) {
+	// A player warms the camera and its muxer up first, as the first
+	// viewer would, so the run measures steady state.
+	warm, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err := (&hls.Player{URL: playlist}).Run(warm, 3)
+	cancel()
+	if err != nil {
+		return result{}, fmt.Errorf("warming up: %w", err)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: 0}}
+	rctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	req0, bytes0 := c.reqs.Load(), c.bytes.Load()
+	cpu0, _ := cpuTime(pid)
+	start := time.Now()
+	var wg sync.WaitGroup
+	players := make([]*hls.Player, n)
+	errs := make([]error, n)
+	for i := range players {
+		players[i] = &hls.Player{URL: playlist, Client: client}
+		wg.Go(func() { errs[i] = players[i].Run(rctx, 0) })
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	r := result{reqs: float64(c.reqs.Load()-req0) / secs, bytes: float64(c.bytes.Load()-bytes0) / secs, cpu: "-"}
+	if pid > 0 {
+		if cpu1, err := cpuTime(pid); err == nil {
+			r.cpu = fmt.Sprintf("%.1f%%", 100*(cpu1-cpu0).Seconds()/secs)
+		}
+	}
+	var all []time.Duration
+	failed := 0
+	for i, p := range players {
+		if errs[i] != nil {
+			failed++
+			if failed == 1 {
+				log.Printf("player %d: %v", i, errs[i])
+			}
+		}
+		// The first parts are older: a player starts a few parts behind.
+		lags := p.Lag[min(len(p.Lag), 5):]
+		all = append(all, lags...)
+		if len(lags) > 0 && slices.Max(lags) > 3*time.Second {
+			r.late++
+		}
+	}
+	if failed > 0 {
+		log.Printf("%d of %d players failed", failed, n)
+	}
+	slices.Sort(all)
+	if len(all) > 0 {
+		q := func(f float64) string { return all[int(f*float64(len(all)-1))].Round(10 * time.Millisecond).String() }
+		r.lag = q(0.5) + " / " + q(0.9) + " / " + q(1)
+	}
+	return r, nil
+}
+
+// counter is a reverse proxy in front of framecast counting what passes.
+type counter struct {
+	addr        string
+	reqs, bytes atomic.Int64
+}
+
+func startCounter(origin string) (*counter, error) {
+	c := &counter{}
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.Out.URL.Scheme, r.Out.URL.Host = "http", origin
+			r.Out.Host = r.In.Host
+		},
+		Transport: &http.Transport{MaxIdleConnsPerHost: 4096},
+		ModifyResponse: func(resp *http.Response) error {
+			resp.Body = &countingBody{ReadCloser: resp.Body, n: &c.bytes}
+			return nil
+		},
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	c.addr = ln.Addr().String()
+	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.reqs.Add(1)
+		rp.ServeHTTP(w, r)
+	}))
+	return c, nil
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
+
+// startNginx runs nginx with conf in front of origin, in a temporary
+// directory, and returns its address.
+func startNginx(bin, conf, origin string) (string, func(), error) {
+	b, err := os.ReadFile(conf)
+	if err != nil {
+		return "", nil, err
+	}
+	dir, err := os.MkdirTemp("", "hls-load-nginx")
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	listen := ln.Addr().String()
+	ln.Close()
+	server := strings.NewReplacer("server 127.0.0.1:8080;", "server "+origin+";", "listen 80;", "listen "+listen+";",
+		"/var/cache/nginx/framecast", filepath.Join(dir, "cache")).Replace(string(b))
+	user := ""
+	if os.Geteuid() == 0 {
+		user = "user root;"
+	}
+	full := fmt.Sprintf("daemon off;\n%s\nworker_processes auto;\npid %[2]s/nginx.pid;\nerror_log %[2]s/error.log warn;\n"+
+		"worker_rlimit_nofile 20000;\nevents { worker_connections 10000; }\nhttp {\naccess_log off;\n"+
+		"client_body_temp_path %[2]s/body;\nproxy_temp_path %[2]s/proxy;\nfastcgi_temp_path %[2]s/fastcgi;\n"+
+		"uwsgi_temp_path %[2]s/uwsgi;\nscgi_temp_path %[2]s/scgi;\n%[3]s\n}\n", user, dir, server)
+	path := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(path, []byte(full), 0o644); err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command(bin, "-p", dir, "-c", path, "-e", filepath.Join(dir, "error.log"))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop := func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		os.RemoveAll(dir)
+	}
+	for range 500 {
+		if c, err := net.Dial("tcp", listen); err == nil {
+			c.Close()
+			return listen, stop, nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	return "", nil, errors.New("nginx does not listen; see its error log")
+}
+
+// loadavg returns the 1-minute load average.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "-"
+	}
+	f := strings.Fields(string(b))
+	return f[0]
+}
+
+// cpuTime returns the user+system CPU time process pid has used so far
+// (utime and stime of /proc/PID/stat, in USER_HZ = 100 ticks a second).
+func cpuTime(pid int) (time.Duration, error) {
+	if pid <= 0 {
+		return 0, errors.New("no pid")
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat")
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100, nil
+}
