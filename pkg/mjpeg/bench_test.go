@@ -59,7 +59,7 @@ func BenchmarkSplitter(b *testing.B) {
 		b.Run("read="+strconv.Itoa(chunk), func(b *testing.B) {
 			b.SetBytes(int64(avg))
 			b.ReportAllocs()
-			s := mjpeg.NewSplitter(&loopReader{data: stream, chunk: chunk}, 0)
+			s := newSplitter(&loopReader{data: stream, chunk: chunk}, 0)
 			for b.Loop() {
 				if _, err := s.Next(); err != nil {
 					b.Fatal(err)

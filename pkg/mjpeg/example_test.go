@@ -7,6 +7,7 @@ import (
 	"image/jpeg"
 	"io"
 	"log"
+	"sync/atomic"
 	"time"
 
 	"github.com/framecast/framecast/pkg/mjpeg"
@@ -30,6 +31,8 @@ func ExampleSplitter() {
 		bytes.NewReader(tinyJPEG(32, 16)),
 	)
 	s := mjpeg.NewSplitter(stream, 0)
+	var dropped atomic.Int64
+	s.Drops = &dropped
 	for {
 		frame, err := s.Next()
 		if err == io.EOF {
@@ -41,7 +44,7 @@ func ExampleSplitter() {
 		w, h, _ := mjpeg.Size(frame)
 		fmt.Printf("frame %dx%d\n", w, h)
 	}
-	fmt.Println("dropped frames:", s.Dropped())
+	fmt.Println("dropped frames:", dropped.Load())
 	// Output:
 	// frame 64x48
 	// frame 32x16

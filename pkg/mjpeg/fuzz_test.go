@@ -64,9 +64,9 @@ type splitResult struct {
 }
 
 func split(r io.Reader, max int) splitResult {
-	s := mjpeg.NewSplitter(r, max)
+	s := newSplitter(r, max)
 	frames, err := splitAll(s)
-	return splitResult{frames, err, s.Dropped()}
+	return splitResult{frames, err, s.Drops.Load()}
 }
 
 func FuzzSplitter(f *testing.F) {

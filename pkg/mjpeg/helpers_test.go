@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"sync/atomic"
 	"testing"
 
 	"github.com/framecast/framecast/pkg/mjpeg"
@@ -158,4 +159,11 @@ func (p *partWriter) WriteFrame(f mjpeg.Frame) error {
 	b = append(mjpeg.AppendPartHeader(b, f), f.Data...)
 	_, err := p.w.Write(append(b, mjpeg.PartTrailer(p.boundary)...))
 	return err
+}
+
+// newSplitter is mjpeg.NewSplitter with a counter of dropped frames.
+func newSplitter(r io.Reader, maxFrameSize int) *mjpeg.Splitter {
+	s := mjpeg.NewSplitter(r, maxFrameSize)
+	s.Drops = new(atomic.Int64)
+	return s
 }

@@ -28,14 +28,15 @@ const (
 // may arrive in any chunking.
 //
 // Bytes between frames are skipped until the next SOI. A frame that turns out
-// invalid, or grows beyond the maximum frame size, is dropped and counted, and
-// the splitter resynchronises on the next SOI after it.
+// invalid, or grows beyond the maximum frame size, is dropped and counted
+// (see Drops), and the splitter resynchronises on the next SOI after it.
 //
-// A Splitter is not safe for concurrent use, except for Dropped.
+// A Splitter is not safe for concurrent use; Drops may be read at any time.
 type Splitter struct {
-	// Drops, when set before the first Next, is added to for every frame
-	// dropped, besides Dropped: a camera keeps one total over the
-	// splitters of all its runs.
+	// Drops, when set before the first Next, counts the frames dropped
+	// because they were invalid, too large, or cut short by the end of the
+	// stream. One counter may serve several splitters: a camera keeps one
+	// total over all its runs.
 	Drops *atomic.Int64
 
 	r   io.Reader
@@ -48,8 +49,6 @@ type Splitter struct {
 	inFrame bool // buf[lo:] starts with an SOI that w is walking
 	w       walker
 	err     error // sticky read error
-
-	dropped atomic.Int64
 }
 
 // NewSplitter returns a Splitter reading from r that drops frames larger
@@ -63,11 +62,6 @@ func NewSplitter(r io.Reader, maxFrameSize int) *Splitter {
 	maxFrameSize = min(maxFrameSize, maxMaxFrameSize)
 	return &Splitter{r: r, max: maxFrameSize}
 }
-
-// Dropped returns the number of frames dropped so far because they were
-// invalid, too large, or cut short by the end of the stream. It is safe to
-// call from any goroutine.
-func (s *Splitter) Dropped() int64 { return s.dropped.Load() }
 
 // Next returns the next whole JPEG, SOI through EOI. The returned slice is
 // newly allocated, holds exactly the frame's bytes and belongs to the caller.
@@ -145,7 +139,6 @@ func (s *Splitter) scan() ([]byte, bool) {
 
 // drop drops the frame in progress and consumes its first n bytes.
 func (s *Splitter) drop(n int) {
-	s.dropped.Add(1)
 	if s.Drops != nil {
 		s.Drops.Add(1)
 	}

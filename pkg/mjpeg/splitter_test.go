@@ -76,14 +76,14 @@ func TestSplitterChunkings(t *testing.T) {
 	stream := concat(want...)
 	for name, r := range chunkings(stream) {
 		t.Run(name, func(t *testing.T) {
-			s := mjpeg.NewSplitter(r, 0)
+			s := newSplitter(r, 0)
 			got, err := splitAll(s)
 			if err != io.EOF {
 				t.Fatalf("err = %v, want io.EOF", err)
 			}
 			sameFrames(t, got, want)
-			if s.Dropped() != 0 {
-				t.Errorf("Dropped = %d, want 0", s.Dropped())
+			if s.Drops.Load() != 0 {
+				t.Errorf("Dropped = %d, want 0", s.Drops.Load())
 			}
 			if _, err := s.Next(); err != io.EOF {
 				t.Errorf("Next after EOF = %v, want io.EOF", err)
@@ -104,14 +104,14 @@ func TestSplitterGarbage(t *testing.T) {
 	stream := concat(g1, a, g2, b, g3, c, a, g4)
 	for name, r := range chunkings(stream) {
 		t.Run(name, func(t *testing.T) {
-			s := mjpeg.NewSplitter(r, 0)
+			s := newSplitter(r, 0)
 			got, err := splitAll(s)
 			if err != io.EOF {
 				t.Fatalf("err = %v, want io.EOF", err)
 			}
 			sameFrames(t, got, [][]byte{a, b, c, a})
-			if s.Dropped() != 0 {
-				t.Errorf("Dropped = %d, want 0", s.Dropped())
+			if s.Drops.Load() != 0 {
+				t.Errorf("Dropped = %d, want 0", s.Drops.Load())
 			}
 		})
 	}
@@ -137,14 +137,14 @@ func TestSplitterTruncatedThenGood(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			stream := concat(a, a[:cut], b, c)
 			for chunking, r := range chunkings(stream) {
-				s := mjpeg.NewSplitter(r, 0)
+				s := newSplitter(r, 0)
 				got, err := splitAll(s)
 				if err != io.EOF {
 					t.Fatalf("%s: err = %v, want io.EOF", chunking, err)
 				}
 				sameFrames(t, got, [][]byte{a, b, c})
-				if s.Dropped() != 1 {
-					t.Errorf("%s: Dropped = %d, want 1", chunking, s.Dropped())
+				if s.Drops.Load() != 1 {
+					t.Errorf("%s: Dropped = %d, want 1", chunking, s.Drops.Load())
 				}
 			}
 		})
@@ -153,14 +153,14 @@ func TestSplitterTruncatedThenGood(t *testing.T) {
 
 func TestSplitterPartialAtEOF(t *testing.T) {
 	a := makeJPEG(t, 64, 48, 75, 1)
-	s := mjpeg.NewSplitter(bytes.NewReader(concat(a, a[:len(a)/2])), 0)
+	s := newSplitter(bytes.NewReader(concat(a, a[:len(a)/2])), 0)
 	got, err := splitAll(s)
 	if err != io.EOF {
 		t.Fatalf("err = %v, want io.EOF", err)
 	}
 	sameFrames(t, got, [][]byte{a})
-	if s.Dropped() != 1 {
-		t.Errorf("Dropped = %d, want 1", s.Dropped())
+	if s.Drops.Load() != 1 {
+		t.Errorf("Dropped = %d, want 1", s.Drops.Load())
 	}
 }
 
@@ -169,14 +169,14 @@ func TestSplitterInvalidFrameDropped(t *testing.T) {
 	bad := []byte{0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x01, 1, 2, 3} // length 1
 	noSOS := []byte{0xFF, 0xD8, 0xFF, 0xFE, 0x00, 0x03, 'x', 0xFF, 0xD9}
 	for name, r := range chunkings(concat(bad, a, noSOS, a)) {
-		s := mjpeg.NewSplitter(r, 0)
+		s := newSplitter(r, 0)
 		got, err := splitAll(s)
 		if err != io.EOF {
 			t.Fatalf("%s: err = %v, want io.EOF", name, err)
 		}
 		sameFrames(t, got, [][]byte{a, a})
-		if s.Dropped() != 2 {
-			t.Errorf("%s: Dropped = %d, want 2", name, s.Dropped())
+		if s.Drops.Load() != 2 {
+			t.Errorf("%s: Dropped = %d, want 2", name, s.Drops.Load())
 		}
 	}
 }
@@ -190,19 +190,19 @@ func TestSplitterOversized(t *testing.T) {
 	}
 	for name, r := range chunkings(concat(small, big, small, big, big, small)) {
 		t.Run(name, func(t *testing.T) {
-			s := mjpeg.NewSplitter(r, max)
+			s := newSplitter(r, max)
 			got, err := splitAll(s)
 			if err != io.EOF {
 				t.Fatalf("err = %v, want io.EOF", err)
 			}
 			sameFrames(t, got, [][]byte{small, small, small})
-			if s.Dropped() != 3 {
-				t.Errorf("Dropped = %d, want 3", s.Dropped())
+			if s.Drops.Load() != 3 {
+				t.Errorf("Dropped = %d, want 3", s.Drops.Load())
 			}
 		})
 	}
 	// A frame of exactly the maximum size is accepted.
-	s := mjpeg.NewSplitter(bytes.NewReader(concat(small, small)), len(small))
+	s := newSplitter(bytes.NewReader(concat(small, small)), len(small))
 	got, err := splitAll(s)
 	if err != io.EOF {
 		t.Fatalf("err = %v, want io.EOF", err)
@@ -245,7 +245,7 @@ func TestSplitterOversizedMemoryBounded(t *testing.T) {
 	head := good[:sos+14] // through the SOS segment of a 3-component image
 	const scan = 64 << 20
 	r := &endlessFrame{head: head, tail: good, n: scan}
-	s := mjpeg.NewSplitter(r, 64<<10)
+	s := newSplitter(r, 64<<10)
 
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -255,8 +255,8 @@ func TestSplitterOversizedMemoryBounded(t *testing.T) {
 		t.Fatalf("err = %v, want io.EOF", err)
 	}
 	sameFrames(t, got, [][]byte{good})
-	if s.Dropped() != 1 {
-		t.Errorf("Dropped = %d, want 1", s.Dropped())
+	if s.Drops.Load() != 1 {
+		t.Errorf("Dropped = %d, want 1", s.Drops.Load())
 	}
 	// 64 MiB went through a splitter limited to 64 KiB frames.
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
@@ -268,7 +268,7 @@ func TestSplitterReadError(t *testing.T) {
 	a := makeJPEG(t, 64, 48, 75, 1)
 	boom := errors.New("boom")
 	r := io.MultiReader(bytes.NewReader(concat(a, a, a[:100])), iotest.ErrReader(boom))
-	s := mjpeg.NewSplitter(r, 0)
+	s := newSplitter(r, 0)
 	got, err := splitAll(s)
 	if err != boom {
 		t.Fatalf("err = %v, want %v", err, boom)
@@ -285,7 +285,7 @@ type emptyReader struct{}
 func (emptyReader) Read([]byte) (int, error) { return 0, nil }
 
 func TestSplitterNoProgress(t *testing.T) {
-	s := mjpeg.NewSplitter(emptyReader{}, 0)
+	s := newSplitter(emptyReader{}, 0)
 	if _, err := s.Next(); err != io.ErrNoProgress {
 		t.Fatalf("err = %v, want io.ErrNoProgress", err)
 	}
@@ -295,7 +295,7 @@ func TestSplitterCountersConcurrent(t *testing.T) {
 	// Dropped and Drops are read by status pages while Next runs.
 	a := makeJPEG(t, 32, 24, 75, 1)
 	stream := concat([]byte("junk"), a, a[:50], a, []byte{0xFF, 0xD8, 0x00}, a)
-	s := mjpeg.NewSplitter(iotest.OneByteReader(bytes.NewReader(stream)), 0)
+	s := newSplitter(iotest.OneByteReader(bytes.NewReader(stream)), 0)
 	var total atomic.Int64
 	s.Drops = &total
 	done := make(chan struct{})
@@ -308,7 +308,7 @@ func TestSplitterCountersConcurrent(t *testing.T) {
 				polled <- last
 				return
 			default:
-				last = s.Dropped() + total.Load()
+				last = s.Drops.Load() + total.Load()
 			}
 		}
 	}()
@@ -318,7 +318,7 @@ func TestSplitterCountersConcurrent(t *testing.T) {
 	if err != io.EOF || len(got) != 3 {
 		t.Fatalf("got %d frames, %v; want 3, io.EOF", len(got), err)
 	}
-	if s.Dropped() != 2 || total.Load() != 2 {
-		t.Errorf("Dropped = %d, Drops = %d; want 2", s.Dropped(), total.Load())
+	if s.Drops.Load() != 2 || total.Load() != 2 {
+		t.Errorf("Dropped = %d, Drops = %d; want 2", s.Drops.Load(), total.Load())
 	}
 }
