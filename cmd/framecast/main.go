@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"syscall"
@@ -25,6 +26,7 @@ import (
 	"github.com/framecast/framecast/internal/config"
 	"github.com/framecast/framecast/internal/hub"
 	"github.com/framecast/framecast/internal/picture"
+	"github.com/framecast/framecast/internal/record"
 	"github.com/framecast/framecast/internal/server"
 	"github.com/framecast/framecast/internal/source"
 	"github.com/framecast/framecast/internal/whep"
@@ -61,6 +63,8 @@ func (a *app) run(ctx context.Context, args []string, ready chan<- string) int {
 			return a.hashPassword(args[1:])
 		case "devices":
 			return a.devices(args[1:])
+		case "timelapse":
+			return a.timelapse(args[1:])
 		}
 	}
 	cfg, c, err := loadConfig(args, a.environ, a.stderr)
@@ -158,6 +162,25 @@ func newHub(c camera, log *slog.Logger) *hub.Hub {
 	})
 }
 
+// newRecorder makes the recorder of one camera, or returns nil when it
+// does not record.
+func newRecorder(c camera, h *hub.Hub, log *slog.Logger) *record.Recorder {
+	r := c.Record
+	if r.Mode != "continuous" {
+		return nil
+	}
+	return &record.Recorder{
+		Hub:       h,
+		Dir:       filepath.Join(r.Folder, c.Name),
+		Timelapse: time.Duration(r.Timelapse),
+		Segment:   time.Duration(r.Segment),
+		MaxAge:    time.Duration(r.MaxAge),
+		MaxBytes:  int64(r.MaxBytes),
+		MinFree:   int64(r.MinFree),
+		Logger:    log,
+	}
+}
+
 // newServer gives the server the settings of cfg.
 func newServer(cfg *config.Config, hubs []*hub.Hub, log *slog.Logger) *server.Server {
 	srv := &server.Server{
@@ -214,6 +237,12 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, ready chan<- string
 		defer w.Close()
 		srv.WHEP = w
 	}
+	stopRecording, err := startRecorders(ctx, cfg, cams, hubs, srv, log)
+	if err != nil {
+		a.fail(err)
+		return 2
+	}
+	defer stopRecording() // before the hubs close
 	var cert *server.Certificate
 	if cfg.TLS.Enabled() {
 		// Read again when the files change, so a renewed certificate needs

@@ -119,6 +119,28 @@ type Camera struct {
 	// viewer got last (a static scene then costs nothing), with a refresh
 	// every few seconds.
 	DropSameFrames bool `yaml:"drop_same_frames"`
+	// Record keeps what the camera saw on disk.
+	Record Record `yaml:"record"`
+}
+
+// Record is how a camera records: a timelapse of JPEG pictures for an
+// MJPEG camera, MP4 files for an H.264 camera, under Folder/NAME/.
+type Record struct {
+	// Mode is continuous or off.
+	Mode string `yaml:"mode"`
+	// Folder holds a folder per camera.
+	Folder string `yaml:"folder"`
+	// Timelapse is the interval between the pictures kept of an MJPEG camera.
+	Timelapse Duration `yaml:"timelapse"`
+	// Segment is the length of an H.264 camera's files.
+	Segment Duration `yaml:"segment"`
+	// MaxAge deletes files older than this; 0 keeps them.
+	MaxAge Duration `yaml:"max_age"`
+	// MaxBytes deletes the oldest files while the camera's take more; 0 is
+	// no limit.
+	MaxBytes ByteSize `yaml:"max_bytes"`
+	// MinFree pauses recording while the disk has less free space.
+	MinFree ByteSize `yaml:"min_free"`
 }
 
 // Size is a picture size in pixels, written WxH in the file and flags.

@@ -29,7 +29,7 @@ func parse(text string) (*config.Config, error) {
 
 func TestBadFiles(t *testing.T) {
 	fields := "listen, webrtc_port, log_format, log_level, snapshot_timeout, write_timeout, read_header_timeout, max_header_bytes, tls, users, public_status, allow_origin, allowed_hosts, trusted_proxies, max_viewers, max_viewers_per_camera, cameras"
-	camFields := "name, default, source, size, fps, quality, codec, bitrate, keyframe_interval, h264_profile, h264_level, hflip, vflip, rotation, index, source_args, controls, idle_timeout, stall_timeout, max_frame_size, tokens, drop_same_frames"
+	camFields := "name, default, source, size, fps, quality, codec, bitrate, keyframe_interval, h264_profile, h264_level, hflip, vflip, rotation, index, source_args, controls, idle_timeout, stall_timeout, max_frame_size, tokens, drop_same_frames, record"
 	cases := []struct {
 		name, text, want string
 	}{
@@ -123,7 +123,7 @@ func TestAllMistakesReported(t *testing.T) {
 func TestEveryMistakeAtOnce(t *testing.T) {
 	cases := []struct{ name, text, want string }{
 		{"misspelt key, bad value, same name", "cameras:\n  - name: a\n    fsp: 30\n    quality: 500\n  - name: a\n",
-			`cam.yaml:3: cameras[0]: unknown field "fsp" (did you mean fps?): use one of name, default, source, size, fps, quality, codec, bitrate, keyframe_interval, h264_profile, h264_level, hflip, vflip, rotation, index, source_args, controls, idle_timeout, stall_timeout, max_frame_size, tokens, drop_same_frames` + "\n" +
+			`cam.yaml:3: cameras[0]: unknown field "fsp" (did you mean fps?): use one of name, default, source, size, fps, quality, codec, bitrate, keyframe_interval, h264_profile, h264_level, hflip, vflip, rotation, index, source_args, controls, idle_timeout, stall_timeout, max_frame_size, tokens, drop_same_frames, record` + "\n" +
 				"cam.yaml:4: cameras[0].quality: 500 is out of range: use 1 to 100\n" +
 				`cam.yaml:5: cameras[1].name: "a" is already the name of cameras[0] (line 2): names must be unique`},
 		{"unreadable values", "log_level: loud\nmax_viewers: many\ncameras:\n  - {name: a, fps: thirty, size: big, controls: {brightness: x}}\n  - {name: b, fps: 0}\n",

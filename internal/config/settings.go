@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/internal/record"
 	"github.com/framecast/framecast/internal/server"
 	"github.com/framecast/framecast/pkg/mjpeg"
 )
@@ -282,6 +283,47 @@ var table = []Setting{
 	{Name: "drop-same-frames", Key: "drop_same_frames", Camera: true,
 		Help: fmt.Sprintf("do not send a frame identical to the previous one (a static scene costs nothing); it is sent again every %v", server.SameFrameRefresh),
 		cam:  func(c *Camera) any { return &c.DropSameFrames }},
+	{Name: "record", Key: "record.mode", Camera: true, Default: "off",
+		Help: "continuous keeps what the camera sees in record.folder: a picture every record.timelapse of an MJPEG camera, MP4 files of an H.264 camera",
+		cam:  func(c *Camera) any { return &c.Record.Mode }, rule: oneOf("continuous", "off")},
+	{Name: "record-folder", Key: "record.folder", Camera: true, Default: "recordings",
+		Help: "the `folder` recordings go to, in a folder per camera (FOLDER/NAME/YYYY-MM-DD/HH/, in UTC)",
+		cam:  func(c *Camera) any { return &c.Record.Folder }, rule: &rule{"", func(p any) error {
+			if strings.TrimSpace(*p.(*string)) == "" {
+				return fmt.Errorf("empty: name a folder, as in /var/lib/framecast/recordings")
+			}
+			return nil
+		}}},
+	{Name: "timelapse", Key: "record.timelapse", Camera: true, Default: Duration(record.DefaultTimelapse),
+		Help: "keep one picture of an MJPEG camera this often", cam: func(c *Camera) any { return &c.Record.Timelapse },
+		rule: &rule{"1s or more", func(p any) error {
+			if d := *p.(*Duration); d < Duration(time.Second) {
+				return fmt.Errorf("%v is too short: use 1s or more, as in 10s", d)
+			}
+			return nil
+		}}},
+	{Name: "record-segment", Key: "record.segment", Camera: true, Default: Duration(record.DefaultSegment),
+		Help: "length of an H.264 camera's MP4 files (each starts on a keyframe)",
+		cam:  func(c *Camera) any { return &c.Record.Segment }, rule: &rule{"1s or more", func(p any) error {
+			if d := *p.(*Duration); d < Duration(time.Second) {
+				return fmt.Errorf("%v is too short: use 1s or more, as in 5m", d)
+			}
+			return nil
+		}}},
+	{Name: "record-max-age", Key: "record.max_age", Camera: true,
+		Help: "delete recordings older than this; 0 keeps them", cam: func(c *Camera) any { return &c.Record.MaxAge },
+		rule: &rule{"0 or more", func(p any) error {
+			if d := *p.(*Duration); d < 0 {
+				return fmt.Errorf("%v must not be negative: use 0 to keep recordings, or a duration such as 720h", d)
+			}
+			return nil
+		}}},
+	{Name: "record-max-bytes", Key: "record.max_bytes", Camera: true,
+		Help: "delete the oldest recordings while the camera's take more than this; 0 is no limit",
+		cam:  func(c *Camera) any { return &c.Record.MaxBytes }, rule: bytesAtLeast0},
+	{Name: "record-min-free", Key: "record.min_free", Camera: true, Default: ByteSize(record.DefaultMinFree),
+		Help: "pause recording while the disk has less free space than this (kept recordings are never deleted to make room)",
+		cam:  func(c *Camera) any { return &c.Record.MinFree }, rule: bytesAtLeast0},
 }
 
 // Settings returns the table of settings, in the order of the file. The
@@ -355,6 +397,14 @@ func oneOf(words ...string) *rule {
 var noLimitOrMore = &rule{"0 or more; 0 is no limit", func(p any) error {
 	if n := *p.(*int); n < 0 {
 		return fmt.Errorf("%d must not be negative: use 0 for no limit", n)
+	}
+	return nil
+}}
+
+// bytesAtLeast0 allows every size but a negative one.
+var bytesAtLeast0 = &rule{"0 or more", func(p any) error {
+	if b := *p.(*ByteSize); b < 0 {
+		return fmt.Errorf("%v must not be negative", b)
 	}
 	return nil
 }}

@@ -39,8 +39,9 @@ func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
 // ByteSize is a count of bytes, written with an optional unit: 65536, 512KiB,
 // 16MiB, 1GiB (K, M and G alone mean KiB, MiB and GiB; KB, MB and GB are
-// powers of 1000).
-type ByteSize int
+// powers of 1000). It is 64 bits wide on every machine: a recording budget
+// of a Pi with a 32-bit system can be 20GiB.
+type ByteSize int64
 
 var byteUnits = []struct {
 	suffix string
@@ -57,10 +58,8 @@ func (b *ByteSize) Set(s string) error {
 			break
 		}
 	}
-	// In int64, and capped at what int holds, so 32-bit builds (the Pi's
-	// armv6 and armv7) read the same values without overflow.
 	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n < 0 || n > int64(math.MaxInt)/int64(mult) {
+	if err != nil || n < 0 || n > math.MaxInt64/int64(mult) {
 		return fmt.Errorf("%q is not a size in bytes: use a number with an optional unit, as in 65536, 512KiB or 16MiB", s)
 	}
 	*b = ByteSize(n * int64(mult))
@@ -71,13 +70,13 @@ func (b *ByteSize) Set(s string) error {
 func (b ByteSize) String() string {
 	switch {
 	case b != 0 && b%(1<<30) == 0:
-		return strconv.Itoa(int(b>>30)) + "GiB"
+		return strconv.FormatInt(int64(b>>30), 10) + "GiB"
 	case b != 0 && b%(1<<20) == 0:
-		return strconv.Itoa(int(b>>20)) + "MiB"
+		return strconv.FormatInt(int64(b>>20), 10) + "MiB"
 	case b != 0 && b%(1<<10) == 0:
-		return strconv.Itoa(int(b>>10)) + "KiB"
+		return strconv.FormatInt(int64(b>>10), 10) + "KiB"
 	}
-	return strconv.Itoa(int(b))
+	return strconv.FormatInt(int64(b), 10)
 }
 
 // UnmarshalYAML reads a size scalar.

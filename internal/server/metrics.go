@@ -97,6 +97,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 			sample("framecast_state", v, "camera", st.Name, "state", string(state))
 		}
 	}
+	s.recordMetrics(family, sample)
 	family("framecast_auth_failures_total", "counter", "Failed logins and invalid tokens.")
 	sample("framecast_auth_failures_total", float64(s.auth.failures.Load()))
 	family("framecast_viewers_rejected_total", "counter", "Streams refused because a viewer limit was reached.")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/framecast/framecast/internal/hls"
 	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/internal/record"
 	"github.com/framecast/framecast/internal/web"
 	"github.com/framecast/framecast/internal/whep"
 )
@@ -73,6 +74,9 @@ type Server struct {
 	// WHEP serves the H.264 cameras over WebRTC at /cam/{name}/whep (and
 	// /whep); its sessions count as viewers. Nil leaves WebRTC off.
 	WHEP *whep.Server
+	// Recorders are the recorders of the cameras that record, reported in
+	// status and metrics.
+	Recorders []*record.Recorder
 
 	started time.Time
 	auth    authState

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/internal/record"
 )
 
 // statusBody is the JSON of /api/status.
@@ -21,6 +22,8 @@ type statusBody struct {
 type cameraStatus struct {
 	hub.Status
 	Tokens bool `json:"tokens,omitempty"`
+	// Record is the camera's recording, when it records.
+	Record *record.Status `json:"record,omitempty"`
 }
 
 // Version is reported by /api/status; the build sets it.
@@ -29,7 +32,7 @@ var Version = "dev"
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	body := statusBody{Version: Version, UptimeSeconds: time.Since(s.started).Seconds()}
 	for _, h := range s.Cameras {
-		cs := cameraStatus{Status: h.Status()}
+		cs := cameraStatus{Status: h.Status(), Record: s.recordStatus(h.Name())}
 		for _, t := range s.Tokens {
 			cs.Tokens = cs.Tokens || t.Camera == h.Name()
 		}
