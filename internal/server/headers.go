@@ -6,9 +6,10 @@ import (
 
 // contentSecurityPolicy lets the page load only its own script, style,
 // pictures and status, and run no inline code. Blob and data pictures are
-// the page's own snapshots. frame-ancestors is added per Server.
+// the page's own snapshots; blob media is hls.js's Media Source.
+// frame-ancestors is added per Server.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
-	"img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
+	"img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
 
 // secure wraps every route: the client address a trusted proxy forwarded,
 // the security headers and the checks of checkRequest and checkHost.

@@ -275,8 +275,12 @@
     nextPoll: 0,
     view: null, // the camera shown large, "" for the grid, null before routing
     main: new Player(el.live, () => render()),
-    rtc: new window.FramecastWebRTC(el.video, () => render()),
-    player: null, // main or rtc: what plays the camera shown large
+    rtc: new window.FramecastWebRTC(el.video, () => {
+      fallBackToHLS();
+      render();
+    }),
+    hls: new window.FramecastHLS(el.video, () => render()),
+    player: null, // main, rtc or hls: what plays the camera shown large
     tiles: new Map(), // name → {li, link, img, player, ...}
   };
 
@@ -358,6 +362,7 @@
   }
 
   // openMain plays camera name large: an H.264 camera over WebRTC in the
+  // <video> (over LL-HLS where WebRTC cannot connect, see fallBackToHLS),
   // <video>, any other as MJPEG in the <img>.
   function openMain(name) {
     const cam = app.cams.get(name);
@@ -366,12 +371,25 @@
     el.live.hidden = rtc;
     el.video.hidden = !rtc;
     app.player = rtc ? app.rtc : app.main;
-    app.player.open(camURL(name, rtc ? "whep" : "stream"));
+    if (rtc && typeof RTCPeerConnection === "undefined") app.player = app.hls;
+    app.player.open(camURL(name, app.player === app.hls ? "hls/index.m3u8" : app.player === app.rtc ? "whep" : "stream"));
+  }
+
+  // fallBackToHLS plays the camera over LL-HLS once WebRTC failed without
+  // ever playing (a network that lets no UDP or ICE through, a server
+  // without WebRTC); one that played and broke is retried as WebRTC.
+  function fallBackToHLS() {
+    if (app.player !== app.rtc || !app.rtc.lost || app.rtc.loaded || !app.view) return;
+    app.rtc.close();
+    app.hls.close();
+    app.player = app.hls;
+    app.hls.open(camURL(app.view, "hls/index.m3u8"));
   }
 
   function closeMain() {
     app.main.close();
     app.rtc.close();
+    app.hls.close();
   }
 
   function safeDecode(s) {
@@ -543,7 +561,7 @@
   function renderView(name) {
     const cam = app.cams.get(name);
     const p = app.player || app.main;
-    const rtc = p === app.rtc;
+    const rtc = p === app.rtc || p === app.hls; // in the <video>
     const state = stateOf(cam, p);
     document.title = name + " · framecast";
     el.title.textContent = name;
@@ -594,7 +612,10 @@
     // the no-signal card or an error otherwise.
     // An H.264 camera has no JPEG to give (no decoder on the server).
     el.snap.disabled = state !== "live" || rtc;
-    setText(el.transport, rtc ? "WebRTC · H.264" : "MJPEG");
+    let transport = "MJPEG";
+    if (p === app.rtc) transport = "WebRTC · H.264";
+    if (p === app.hls) transport = "LL-HLS · H.264" + (app.hls.engine ? " (" + app.hls.engine + ")" : "");
+    setText(el.transport, transport);
   }
 
   function renderGrid() {

@@ -1,0 +1,33 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	"github.com/framecast/framecast/internal/fake"
+	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/internal/server"
+)
+
+// TestHLSFallback: where WebRTC cannot connect (here the server has none),
+// the page plays an H.264 camera over LL-HLS with hls.js, through Debian's
+// nginx as a caching proxy (deploy/nginx-framecast.conf): Chromium decodes
+// pictures of the camera's size, time moves on, and the page says which
+// transport it uses.
+func TestHLSFallback(t *testing.T) {
+	h := hub.New(hub.Config{Name: "door", Source: fake.H264(t, "320x240", "30"), Codec: hub.H264, IdleTimeout: time.Minute, Logger: quiet})
+	t.Cleanup(h.Close)
+	st := serveServer(t, &server.Server{Cameras: []*hub.Hub{h}, Logger: quiet})
+	proxy := fake.Nginx(t, st.addr)
+	tb := open(t, proxy+"/")
+	tb.wait("the video to play pictures of the camera's size",
+		`(() => { const v = document.getElementById("live-video");
+		  return !v.hidden && v.videoWidth === 320 && v.videoHeight === 240 && v.currentTime > 2 &&
+		    v.getVideoPlaybackQuality().totalVideoFrames > 30; })()`)
+	if got := eval[string](tb, `document.getElementById("f-transport").textContent`); got != "LL-HLS · H.264 (hls.js)" {
+		t.Errorf("transport %q, want LL-HLS · H.264 (hls.js)", got)
+	}
+	if eval[bool](tb, `!document.getElementById("live").hidden`) {
+		t.Error("the MJPEG <img> is shown too")
+	}
+}
