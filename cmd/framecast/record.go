@@ -36,10 +36,6 @@ func startRecorders(ctx context.Context, cfg *config.Config, cams []camera, hubs
 				at = fmt.Sprintf("cameras[%d].record", j)
 			}
 		}
-		if hubs[i].Codec() == hub.H264 {
-			stop()
-			return nil, cfg.Errorf(at+".mode", "camera %q sends H.264: this build records timelapses of MJPEG cameras only", c.Name)
-		}
 		if err := os.MkdirAll(r.Dir, 0o755); err != nil {
 			stop()
 			return nil, cfg.Errorf(at+".folder", "%v", err)

@@ -68,6 +68,8 @@ type Recorder struct {
 	free        int64
 	written     int64 // bytes written since Run began
 	filesMade   int64
+	frames      int64 // H.264 pictures written
+	skipped     int64 // H.264 pictures not written: disk full, or fell behind
 	current     int64 // bytes of the file being written, not yet kept
 	lastErr     string
 	running     bool
@@ -90,6 +92,11 @@ type Status struct {
 	// FilesWritten and BytesWritten count what this run wrote.
 	FilesWritten int64 `json:"files_written"`
 	BytesWritten int64 `json:"bytes_written"`
+	// Frames counts the H.264 pictures written since Run began; Skipped
+	// those left out (the disk was full, or writing fell behind the
+	// camera).
+	Frames  int64 `json:"frames,omitempty"`
+	Skipped int64 `json:"skipped,omitempty"`
 	// Oldest is the time of the oldest file kept.
 	Oldest *time.Time `json:"oldest,omitempty"`
 	// FreeBytes is the disk's free space when last checked.
@@ -149,12 +156,12 @@ func (r *Recorder) Run(ctx context.Context) error {
 		r.running = false
 		r.mu.Unlock()
 	}()
-	if r.Hub.Codec() == hub.H264 {
-		return fmt.Errorf("camera %q sends H.264: a timelapse needs JPEG pictures", r.Hub.Name())
-	}
 	r.prune(0)
 	v := r.Hub.Join("recorder")
 	defer v.Leave()
+	if r.Hub.Codec() == hub.H264 {
+		return r.runMP4(ctx, v)
+	}
 	return r.runTimelapse(ctx, v)
 }
 
@@ -173,6 +180,8 @@ func (r *Recorder) Status() Status {
 		FilesWritten: r.filesMade,
 		BytesWritten: r.written,
 		FreeBytes:    r.free,
+		Frames:       r.frames,
+		Skipped:      r.skipped,
 		LastError:    r.lastErr,
 	}
 	if len(r.store.files) > 0 {

@@ -1,0 +1,258 @@
+package record
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4"
+
+	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/pkg/h264"
+)
+
+// timescale is the MP4 track's clock: 90 kHz, as for video everywhere.
+const timescale = 90000
+
+// fragmentTime is the most a fragment holds: a fragment ends at every
+// keyframe, and after a second of pictures when keyframes are rarer, so a
+// power cut loses at most that much.
+const fragmentTime = time.Second
+
+// segment is the MP4 file being written.
+type segment struct {
+	f       *os.File
+	rel     string
+	start   time.Time // the capture time of its first picture
+	seq     uint32    // fragments written
+	size    int64
+	lastDTS int64 // of the last sample written, in timescale units
+	lastDur int64 // the last sample's duration
+	pending []*hub.Frame
+}
+
+// runMP4 records an H.264 camera's access units, as they are, into
+// fragmented MP4 files of about Segment each, until ctx ends.
+func (r *Recorder) runMP4(ctx context.Context, v *hub.Viewer) error {
+	var prev *hub.Frame
+	var seg *segment
+	defer func() { r.closeSegment(seg, nil) }()
+	for {
+		f, err := r.Hub.NextAU(ctx, prev)
+		if err != nil {
+			return nil
+		}
+		if prev != nil && f.Seq != prev.Seq+1 && seg != nil {
+			// The source restarted, or the recorder fell behind and was
+			// moved on to a newer keyframe: the file ends with what it has.
+			r.mu.Lock()
+			if f.Seq > prev.Seq {
+				r.skipped += int64(f.Seq - prev.Seq - 1)
+			}
+			r.mu.Unlock()
+			r.closeSegment(seg, nil)
+			seg = nil
+		}
+		prev = f
+		if seg != nil {
+			switch {
+			case f.Key && f.Time.Sub(seg.start) >= r.Segment:
+				r.closeSegment(seg, f)
+				seg = nil
+			case f.Key || f.Time.Sub(seg.pending[0].Time) >= fragmentTime:
+				if !r.flush(seg, f) {
+					r.closeSegment(seg, nil) // paused: the file ends here
+					seg = nil
+				}
+			}
+		}
+		if seg == nil {
+			if !f.Key {
+				continue // a file starts on a keyframe
+			}
+			r.prune(0)
+			if !r.room(int64(len(f.Data))) {
+				continue
+			}
+			if seg, err = r.openSegment(f); err != nil {
+				r.mu.Lock()
+				r.failLocked(err)
+				r.mu.Unlock()
+				seg = nil
+				continue
+			}
+		}
+		seg.pending = append(seg.pending, f)
+		v.Frames.Add(1)
+	}
+}
+
+// openSegment creates the file beginning with keyframe f and writes its
+// init segment (the SPS and PPS).
+func (r *Recorder) openSegment(f *hub.Frame) (*segment, error) {
+	var sps, pps []byte
+	for _, nal := range h264.NALUnits(f.Data) {
+		switch h264.NALType(nal) {
+		case h264.NALSPS:
+			sps = nal
+		case h264.NALPPS:
+			pps = nal
+		}
+	}
+	if sps == nil || pps == nil {
+		return nil, errors.New("a keyframe without its SPS and PPS")
+	}
+	var buf seekablebuffer.Buffer
+	init := fmp4.Init{Tracks: []*fmp4.InitTrack{{ID: 1, TimeScale: timescale, Codec: &mp4.CodecH264{SPS: sps, PPS: pps}}}}
+	if err := init.Marshal(&buf); err != nil {
+		return nil, err
+	}
+	var file *os.File
+	var rel string
+	for n := 0; ; n++ {
+		rel = pathFor(f.Time, "mp4", n)
+		name := filepath.Join(r.Dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			return nil, err
+		}
+		var err error
+		file, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) || n > 100 {
+			return nil, err
+		}
+	}
+	seg := &segment{f: file, rel: rel, start: f.Time, lastDTS: -1}
+	if err := seg.write(buf.Bytes()); err != nil {
+		file.Close()
+		os.Remove(file.Name())
+		return nil, err
+	}
+	syncDir(filepath.Dir(file.Name()))
+	r.mu.Lock()
+	r.current = seg.size
+	r.written += seg.size
+	r.mu.Unlock()
+	return seg, nil
+}
+
+// write appends b to the file and syncs it: what is written survives a
+// power cut.
+func (s *segment) write(b []byte) error {
+	if _, err := s.f.Write(b); err != nil {
+		return err
+	}
+	s.size += int64(len(b))
+	return s.f.Sync()
+}
+
+// dts is the decoding time of a picture taken at t, in timescale units
+// from the file's start; each picture is at least one unit after the last.
+func (s *segment) dts(t time.Time) int64 {
+	d := int64(t.Sub(s.start))
+	return max((d*timescale+int64(time.Second)/2)/int64(time.Second), s.lastDTS+1)
+}
+
+// flush writes the pending pictures as one fragment; next is the picture
+// after them (nil at the end: the last lasts as long as the one before).
+// It returns false when the disk had no room for it.
+func (r *Recorder) flush(s *segment, next *hub.Frame) bool {
+	if len(s.pending) == 0 {
+		return true
+	}
+	base := s.dts(s.pending[0].Time)
+	samples := make([]*fmp4.Sample, len(s.pending))
+	d := base
+	for i, f := range s.pending {
+		var end int64
+		switch {
+		case i+1 < len(s.pending):
+			end = max(s.dts(s.pending[i+1].Time), d+1)
+		case next != nil:
+			end = max(s.dts(next.Time), d+1)
+		default:
+			end = d + max(s.lastDur, timescale/30)
+		}
+		samples[i] = &fmp4.Sample{Duration: uint32(end - d), IsNonSyncSample: !f.Key, Payload: avcc(f.Data)}
+		s.lastDur = end - d
+		s.lastDTS = d
+		d = end
+	}
+	n := len(s.pending)
+	s.pending = s.pending[:0]
+	s.seq++
+	var buf seekablebuffer.Buffer
+	err := (&fmp4.Part{SequenceNumber: s.seq, Tracks: []*fmp4.PartTrack{{ID: 1, BaseTime: uint64(base), Samples: samples}}}).Marshal(&buf)
+	if err == nil && !r.room(int64(buf.Len())) {
+		r.mu.Lock()
+		r.skipped += int64(n)
+		r.mu.Unlock()
+		return false
+	}
+	if err == nil {
+		err = s.write(buf.Bytes())
+	}
+	r.mu.Lock()
+	if err != nil {
+		r.failLocked(fmt.Errorf("writing %s: %w", s.rel, err))
+		r.skipped += int64(n)
+	} else {
+		r.written += int64(buf.Len())
+		r.current = s.size
+		r.frames += int64(n)
+	}
+	r.mu.Unlock()
+	r.prune(0)
+	return true
+}
+
+// closeSegment writes the pending pictures (next follows them, or nil)
+// and closes the file, which then counts among the kept ones.
+func (r *Recorder) closeSegment(s *segment, next *hub.Frame) {
+	if s == nil {
+		return
+	}
+	r.flush(s, next)
+	err := s.f.Close()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.current = 0
+	if err != nil {
+		r.failLocked(fmt.Errorf("writing %s: %w", s.rel, err))
+	}
+	if s.seq == 0 {
+		// Not one picture made it in (the disk filled at once).
+		os.Remove(s.f.Name())
+		return
+	}
+	r.store.add(File{Path: s.rel, Time: s.start.UTC().Truncate(time.Second), Size: s.size})
+	r.filesMade++
+}
+
+// avcc turns an Annex-B access unit into the length-prefixed NAL units of
+// an MP4 sample, leaving out access unit delimiters.
+func avcc(annexB []byte) []byte {
+	nals := h264.NALUnits(annexB)
+	n := 0
+	for _, nal := range nals {
+		n += 4 + len(nal)
+	}
+	out := make([]byte, 0, n)
+	for _, nal := range nals {
+		if h264.NALType(nal) == h264.NALAUD {
+			continue
+		}
+		out = binary.BigEndian.AppendUint32(out, uint32(len(nal)))
+		out = append(out, nal...)
+	}
+	return out
+}
