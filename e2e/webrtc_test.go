@@ -39,3 +39,24 @@ func TestWebRTCPlays(t *testing.T) {
 	tb.wait("the page to leave", `(location.href = "about:blank", true)`)
 	fake.WaitFor(t, "the session to end", func() bool { return w.Sessions(h) == 0 })
 }
+
+// TestWebRTCGrid: a grid of an H.264 camera and an MJPEG one plays both,
+// the first over WebRTC in a <video>, the second as MJPEG in an <img>.
+func TestWebRTCGrid(t *testing.T) {
+	w, err := whep.New(whep.Config{UDP: "127.0.0.1:0", Loopback: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	h := hub.New(hub.Config{Name: "door", Source: fake.H264(t, "320x240", "60"), Codec: hub.H264, IdleTimeout: time.Minute, Logger: quiet})
+	t.Cleanup(h.Close)
+	st := serveServer(t, &server.Server{Cameras: []*hub.Hub{h, camera(t, "yard", pattern("yard"))}, Logger: quiet, WHEP: w})
+	tb := open(t, st.url())
+	tb.wait("both tiles to play",
+		`(() => { const v = document.querySelector(".tiles video"), i = document.querySelector(".tiles img");
+		  return v && i && v.classList.contains("loaded") && v.videoWidth === 320 && v.currentTime > 1 &&
+		    i.classList.contains("loaded") && i.naturalWidth === 320; })()`)
+	if n := w.Sessions(h); n != 1 {
+		t.Errorf("%d WebRTC sessions, want 1", n)
+	}
+}

@@ -419,8 +419,13 @@
       link.href = "#/cam/" + encodeURIComponent(name);
       const thumb = document.createElement("div");
       thumb.className = "thumb";
-      const img = document.createElement("img");
-      img.alt = t("altLive", { name });
+      // An H.264 camera plays over WebRTC in a <video>; WebRTC needs no
+      // HTTP connection once it plays, so it never falls back to snapshots.
+      const cam = app.cams.get(name);
+      const rtc = !!cam && cam.codec === "h264";
+      const img = document.createElement(rtc ? "video" : "img");
+      if (rtc) img.setAttribute("aria-label", t("altLive", { name }));
+      else img.alt = t("altLive", { name });
       const overlay = document.createElement("div");
       overlay.className = "overlay";
       const spin = document.createElement("span");
@@ -450,9 +455,14 @@
       li.append(link);
       el.tiles.append(li);
       const tile = { li, link, img, odetail, facts, badge, btext };
-      tile.player = new Player(img, () => render());
       app.tiles.set(name, tile);
-      tile.player.open(snapshots ? camURL(name, "snapshot") : camURL(name, "stream", { fps: 10 }), snapshots);
+      if (rtc) {
+        tile.player = new window.FramecastWebRTC(img, () => render());
+        tile.player.open(camURL(name, "whep"));
+      } else {
+        tile.player = new Player(img, () => render());
+        tile.player.open(snapshots ? camURL(name, "snapshot") : camURL(name, "stream", { fps: 10 }), snapshots);
+      }
     }
     layoutTiles();
   }
