@@ -44,6 +44,20 @@ func TestVM(t *testing.T) {
 		}
 	}
 	start := time.Now()
+	work := t.TempDir()
+	bin := filepath.Join(work, "init")
+	// The guest's binary builds while the kernel is fetched. go test puts
+	// its own go first in PATH. The device tests and the guest's init are
+	// built only into this binary; go vet -tags v4l2guest checks them, not
+	// this build.
+	build := exec.Command("go", "test", "-c", "-vet=off", "-tags", "v4l2guest", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	var buildOut bytes.Buffer
+	build.Stdout, build.Stderr = &buildOut, &buildOut
+	if err := build.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer build.Process.Kill() // when a later step fails first
 	base, err := os.UserCacheDir()
 	if err != nil {
 		base = os.TempDir()
@@ -70,15 +84,8 @@ func TestVM(t *testing.T) {
 	if r := os.Getenv("FCTEST_RUN"); r != "" {
 		cmdline += " FCTEST_RUN=" + r // only these tests in the guest
 	}
-	work := t.TempDir()
-	bin := filepath.Join(work, "init")
-	// go test puts its own go first in PATH. The device tests and the
-	// guest's init are built only into this binary; go vet -tags v4l2guest
-	// checks them, not this build.
-	build := exec.Command("go", "test", "-c", "-vet=off", "-tags", "v4l2guest", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the test binary: %v\n%s", err, out)
+	if err := build.Wait(); err != nil {
+		t.Fatalf("building the test binary: %v\n%s", err, buildOut.Bytes())
 	}
 	initrd := filepath.Join(work, "initramfs.gz")
 	if err := writeInitramfs(initrd, bin, kdir, lb, params); err != nil {
