@@ -148,7 +148,10 @@ func (m *Muxer) File(ctx context.Context, name string) ([]byte, error) {
 	if rest == "init" {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		return m.init, nil // made before any playlist named it
+		if m.init == nil { // made before any playlist names it
+			return nil, fmt.Errorf("%w: no picture yet", ErrNotFound)
+		}
+		return m.init, nil
 	}
 	msnText, partText, isPart := strings.Cut(rest, ".")
 	msn, err := strconv.ParseUint(msnText, 10, 64)
