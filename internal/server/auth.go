@@ -96,12 +96,33 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request, cam *hub.Hub) boo
 	now := time.Now()
 	if cam != nil {
 		if token := r.URL.Query().Get("token"); token != "" {
-			return s.allowToken(w, r, cam, token, now)
+			return s.allowToken(w, r, cam, token, now) != nil
 		}
 	}
+	return s.allowUser(w, r, now)
+}
+
+// allowViewer is allow for the page and status, which a ?token= of any
+// camera opens too (a set-up with tokens alone, as for Home Assistant,
+// still has a page). It returns the token, nil with basic auth or with
+// auth off.
+func (s *Server) allowViewer(w http.ResponseWriter, r *http.Request) (*Token, bool) {
+	if !s.auth.on {
+		return nil, true
+	}
+	now := time.Now()
+	if token := r.URL.Query().Get("token"); token != "" {
+		t := s.allowToken(w, r, nil, token, now)
+		return t, t != nil
+	}
+	return nil, s.allowUser(w, r, now)
+}
+
+// allowUser is allow for basic auth.
+func (s *Server) allowUser(w http.ResponseWriter, r *http.Request, now time.Time) bool {
 	user, pass, ok := r.BasicAuth()
 	if !ok {
-		challenge(w, "authentication required")
+		s.challenge(w, "authentication required")
 		return false
 	}
 	res := s.checkUser(clientKey(r.RemoteAddr), user, pass, now)
@@ -118,25 +139,27 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request, cam *hub.Hub) boo
 	return true
 }
 
-// allowToken is allow for a ?token=. A token is a 128-bit secret, checked
-// at the cost of one SHA-256: no one guesses it, so wrong ones are not
-// counted as guesses and a token is never refused for others' guessing.
-func (s *Server) allowToken(w http.ResponseWriter, r *http.Request, cam *hub.Hub, token string, now time.Time) bool {
+// allowToken is allow for a ?token=, of cam or, when cam is nil, of any
+// camera; it returns the token, or nil when refused. A token is a 128-bit
+// secret, checked at the cost of one SHA-256: no one guesses it, so wrong
+// ones are not counted as guesses and a token is never refused for others'
+// guessing.
+func (s *Server) allowToken(w http.ResponseWriter, r *http.Request, cam *hub.Hub, token string, now time.Time) *Token {
 	t := s.auth.matchToken(token)
 	switch {
 	case t == nil:
 		s.failed(w, r, "invalid token", "", 0)
-		return false
+		return nil
 	case !t.Expires.IsZero() && !now.Before(t.Expires):
 		s.Logger.Warn("auth failed", "client", r.RemoteAddr, "path", r.URL.Path, "reason", "token expired", "camera", t.Camera)
-		challenge(w, "token expired")
-		return false
-	case t.Camera != cam.Name():
+		s.challenge(w, "token expired")
+		return nil
+	case cam != nil && t.Camera != cam.Name():
 		s.Logger.Warn("auth refused", "client", r.RemoteAddr, "path", r.URL.Path, "reason", "token for another camera", "camera", t.Camera)
 		httpError(w, http.StatusForbidden, "token is not valid for camera "+strconv.Quote(cam.Name()))
-		return false
+		return nil
 	}
-	return true
+	return t
 }
 
 // guard wraps a route that only basic auth opens.
@@ -148,7 +171,7 @@ func (s *Server) guard(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// guardStatus wraps /api/status and /metrics: guarded unless PublicStatus.
+// guardStatus wraps /metrics: guarded unless PublicStatus.
 func (s *Server) guardStatus(next http.HandlerFunc) http.HandlerFunc {
 	if s.PublicStatus {
 		return next
@@ -171,11 +194,17 @@ func (s *Server) failed(w http.ResponseWriter, r *http.Request, reason, user str
 	if n == s.auth.fails.max {
 		s.Logger.Warn("auth blocked", "client", clientKey(r.RemoteAddr), "user", user, "for", s.auth.fails.window)
 	}
-	challenge(w, reason)
+	s.challenge(w, reason)
 }
 
-// challenge answers 401 with the basic auth challenge.
-func challenge(w http.ResponseWriter, msg string) {
+// challenge answers 401 with the basic auth challenge, or, when there are
+// no Users, without: no password could answer it, and browsers would ask
+// for one. Then the message says how to get in.
+func (s *Server) challenge(w http.ResponseWriter, msg string) {
+	if len(s.Users) == 0 {
+		httpError(w, http.StatusUnauthorized, msg+": add ?token= with one of the camera's tokens to the address")
+		return
+	}
 	w.Header().Set("WWW-Authenticate", `Basic realm="`+Realm+`", charset="UTF-8"`)
 	httpError(w, http.StatusUnauthorized, msg)
 }

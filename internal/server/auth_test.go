@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -156,9 +157,10 @@ func TestAuth(t *testing.T) {
 		{"/stream?token=" + tokTwo, "", 403, `token is not valid for camera "one"`},
 		{"/snapshot?token=" + tokOld, "", 401, "token expired"},
 		{"/snapshot?token=nope", "", 401, "invalid token"},
-		{"/api/status?token=" + tokOne, "", 401, "authentication required"},
+		{"/api/status?token=" + tokOne, "", 200, ""},
 		{"/metrics?token=" + tokOne, "", 401, "authentication required"},
-		{"/?token=" + tokOne, "", 401, "authentication required"},
+		{"/?token=" + tokOne, "", 200, ""},
+		{"/?token=nope", "", 401, "invalid token"},
 		{"/api/status", good, 200, ""},
 		{"/metrics", good, 200, ""},
 		{"/snapshot", basic(secUser, "hunter2-guess"), 401, "wrong user name or password"},
@@ -341,4 +343,63 @@ func nextFrame(t *testing.T, frames <-chan []byte) []byte {
 		t.Fatal("stream ended")
 	}
 	return f
+}
+
+// TestTokensOnly: with tokens and no users (the Home Assistant set-up), a
+// token opens the page and its camera's status; nothing asks for a
+// password that cannot exist.
+func TestTokensOnly(t *testing.T) {
+	srv := secServer(io.Discard)
+	srv.Users = nil
+	ts := secServe(t, srv)
+	for _, tt := range []struct {
+		path string
+		code int
+		body string
+	}{
+		{"/", 401, "authentication required: add ?token= with one of the camera's tokens to the address"},
+		{"/?token=" + tokOne, 200, `<img id="live"`},
+		{"/?token=" + tokTwo, 200, `<img id="live"`},
+		{"/?token=" + tokOld, 401, "token expired"},
+		{"/?token=nope", 401, "invalid token"},
+		{"/api/status", 401, "authentication required"},
+		{"/metrics?token=" + tokOne, 401, "authentication required"},
+		{"/cam/one/stream?token=" + tokOne, 200, ""},
+		{"/cam/two/snapshot?token=" + tokOne, 403, "not valid for camera"},
+	} {
+		resp, body := get(t, ts.URL+tt.path, "")
+		if resp.StatusCode != tt.code || !strings.Contains(body, tt.body) {
+			t.Errorf("GET %s: %s %.80q, want %d with %q", tt.path, resp.Status, body, tt.code, tt.body)
+		}
+		if c := resp.Header.Get("WWW-Authenticate"); c != "" {
+			t.Errorf("GET %s: WWW-Authenticate %q: a prompt no password can answer", tt.path, c)
+		}
+	}
+
+	// A viewer of camera one is watching; the token holder's status names
+	// camera one alone, without its source, error or viewers.
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	frames := secStream(t, ctx, nil, ts.URL+"/cam/one/stream?token="+tokOne, "")
+	nextFrame(t, frames)
+	_, body := get(t, ts.URL+"/api/status?token="+tokOne, "")
+	var st struct {
+		Cameras []map[string]any
+	}
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	if len(st.Cameras) != 1 || st.Cameras[0]["name"] != "one" {
+		t.Fatalf("token holder's status: %s", body)
+	}
+	c := st.Cameras[0]
+	if n, _ := c["viewers"].(float64); n < 1 || c["state"] != "running" {
+		t.Errorf("status lacks the camera's state or viewers: %v", c)
+	}
+	if c["source"] != "" || c["last_error"] != nil || c["viewer_list"] != nil {
+		t.Errorf("token holder reads the owner's details: source %v, last_error %v, viewers %v", c["source"], c["last_error"], c["viewer_list"])
+	}
+	if strings.Contains(body, "127.0.0.1") {
+		t.Errorf("token holder reads viewers' addresses: %s", body)
+	}
 }

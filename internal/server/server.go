@@ -122,7 +122,7 @@ func (s *Server) Handler() http.Handler {
 		// mjpg-streamer's URLs: /?action=stream and /?action=snapshot.
 		switch r.URL.Query().Get("action") {
 		case "":
-			if s.allow(w, r, nil) {
+			if _, ok := s.allowViewer(w, r); ok {
 				files.ServeHTTP(w, r)
 			}
 		case "stream":
@@ -146,7 +146,7 @@ func (s *Server) Handler() http.Handler {
 	media("/hls/{file}", func(w http.ResponseWriter, r *http.Request) { s.serveHLS(w, r, s.Cameras[0]) })
 	media("/cam/{name}/hls/{file}", s.perCamera(s.serveHLS))
 	s.whepRoutes(mux)
-	mux.HandleFunc("GET /api/status", s.guardStatus(s.status))
+	mux.HandleFunc("GET /api/status", s.status)
 	mux.HandleFunc("GET /api/cameras/{name}/controls", s.controlsRoute(s.getControls))
 	mux.HandleFunc("POST /api/cameras/{name}/controls", s.controlsRoute(s.postControls))
 	mux.HandleFunc("GET /metrics", s.guardStatus(s.metrics))

@@ -29,10 +29,27 @@ type cameraStatus struct {
 // Version is reported by /api/status; the build sets it.
 var Version = "dev"
 
+// status answers /api/status: to everyone with PublicStatus, else to those
+// auth lets in. A token holder reads its own camera only, without what is
+// for the camera's owner: the source, why it failed, who watches, the
+// recording.
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	var token *Token
+	if !s.PublicStatus {
+		var ok bool
+		if token, ok = s.allowViewer(w, r); !ok {
+			return
+		}
+	}
 	body := statusBody{Version: Version, UptimeSeconds: time.Since(s.started).Seconds()}
 	for _, h := range s.Cameras {
+		if token != nil && h.Name() != token.Camera {
+			continue
+		}
 		cs := cameraStatus{Status: h.Status(), Record: s.recordStatus(h.Name())}
+		if token != nil {
+			cs.Source, cs.SourceDetail, cs.LastError, cs.ViewerList, cs.Record = "", "", "", nil, nil
+		}
 		for _, t := range s.Tokens {
 			cs.Tokens = cs.Tokens || t.Camera == h.Name()
 		}
