@@ -89,9 +89,9 @@ func TestBadInput(t *testing.T) {
 		{name: "expired token", req: request("GET", "/stream?token="+tokOld), code: 401, body: "token expired"},
 		{name: "other camera's token", req: request("GET", "/cam/one/stream?token="+tokTwo), code: 403, body: `token is not valid for camera "one"`},
 		{name: "other camera's token, snapshot", req: request("GET", "/cam/two/snapshot.jpg?token="+tokOne), code: 403, body: `token is not valid for camera "two"`},
-		{name: "token on status", req: request("GET", "/api/status?token="+tokOne), code: 401, body: "authentication required"},
+		{name: "wrong token on status", req: request("GET", "/api/status?token=tok-nope-0123456789abcdef"), code: 401, body: "invalid token"},
 		{name: "token on metrics", req: request("GET", "/metrics?token="+tokOne), code: 401, body: "authentication required"},
-		{name: "token on page", req: request("GET", "/?token="+tokOne), code: 401, body: "authentication required"},
+		{name: "expired token on page", req: request("GET", "/?token="+tokOld), code: 401, body: "token expired"},
 		{name: "token for unknown camera", req: request("GET", "/cam/three/stream?token="+tokOne), code: 401, body: "authentication required"},
 
 		// Size.
