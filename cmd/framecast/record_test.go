@@ -38,26 +38,26 @@ func TestRecordTimelapse(t *testing.T) {
 		} `json:"cameras"`
 	}
 	var st status
+	// Polled until status counts three pictures kept.
 	fake.WaitFor(t, "three pictures", func() bool {
-		files, err := record.List(dir)
+		resp, err := http.Get("http://" + addr + "/api/status")
 		if err != nil {
 			t.Fatal(err)
 		}
-		return len(files) >= 3
+		defer resp.Body.Close()
+		st = status{}
+		if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Cameras[0].Record != nil && st.Cameras[0].Record.Files >= 3
 	})
-	resp, err := http.Get("http://" + addr + "/api/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = json.NewDecoder(resp.Body).Decode(&st)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
+	if files, err := record.List(dir); err != nil || len(files) < 3 {
+		t.Errorf("%d files in %s: %v", len(files), dir, err)
 	}
 	if c := st.Cameras[0]; c.Record == nil || c.Record.Kind != "timelapse" || !c.Record.Recording || c.Record.Files < 3 || c.Record.Oldest == nil || c.Record.FreeBytes <= 0 || c.Viewers != 1 {
 		t.Errorf("status %+v %+v", c, c.Record)
 	}
-	resp, err = http.Get("http://" + addr + "/metrics")
+	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -147,6 +147,9 @@ func TestRecordH264Segments(t *testing.T) {
 		}
 		p := ffprobe(t, filepath.Join(dir, f.Path))
 		total += p.frames
+		if d := length(t, filepath.Join(dir, f.Path)); d != time.Second {
+			t.Errorf("%s: Length %v, want 1s", f.Path, d)
+		}
 		if p.codec != "h264" || p.frames != 30 || p.duration != "1.000000" || fmt.Sprint(p.keys) != "[0.000000 0.500000]" {
 			t.Errorf("%s: %+v", f.Path, p)
 		}
@@ -212,9 +215,26 @@ func TestKilledMidSegment(t *testing.T) {
 		t.Fatal(err)
 	}
 	fragments := bytes.Count(data, []byte("moof"))
+	// Its length is read from its fragments.
+	if d := length(t, name); d <= 0 {
+		t.Errorf("%d fragments; Length %v", fragments, d)
+	}
 	p := ffprobe(t, name)
 	// Every fragment is a group of 15 pictures.
 	if p.codec != "h264" || p.frames != 15*fragments || len(p.keys) != fragments {
 		t.Errorf("%d fragments; ffprobe: %+v", fragments, p)
 	}
+}
+
+func length(t *testing.T, name string) time.Duration {
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d, err := record.Length(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
