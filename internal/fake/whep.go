@@ -27,7 +27,18 @@ type WHEPClient struct {
 // NewWHEPClient makes a client and its offer; it is closed when t ends.
 func NewWHEPClient(t testing.TB) *WHEPClient {
 	t.Helper()
+	return NewWHEPClientOn(t, nil)
+}
+
+// NewWHEPClientOn is NewWHEPClient with all of the client's ICE traffic on
+// conn (nil for its own sockets): closing conn makes the client vanish
+// without a word, as a viewer whose network went away.
+func NewWHEPClientOn(t testing.TB, conn net.PacketConn) *WHEPClient {
+	t.Helper()
 	var se webrtc.SettingEngine
+	if conn != nil {
+		se.SetICEUDPMux(webrtc.NewICEUDPMux(nil, conn))
+	}
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})

@@ -29,6 +29,7 @@ type track struct {
 
 	mu       sync.Mutex
 	bindings map[string]*binding
+	viewers  map[webrtc.SSRC]*hub.Viewer // whose counts each session's sending adds to
 	gop      []frame // the packets since the last IDR picture
 	gopBytes int
 
@@ -51,10 +52,11 @@ type binding struct {
 	seq     uint16
 	started bool // has had an IDR picture, or the GOP before this picture
 	lastTS  uint32
+	v       *hub.Viewer // counts the pictures and bytes sent; may be nil
 }
 
 func newTrack(id string) *track {
-	return &track{id: id, bindings: map[string]*binding{}}
+	return &track{id: id, bindings: map[string]*binding{}, viewers: map[webrtc.SSRC]*hub.Viewer{}}
 }
 
 // Bind picks the H.264 codec of the session (packetization-mode 1, which
@@ -74,7 +76,8 @@ func (t *track) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, e
 		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
 	}
 	t.mu.Lock()
-	t.bindings[ctx.ID()] = &binding{ssrc: ctx.SSRC(), pt: pick.PayloadType, w: ctx.WriteStream(), seq: uint16(time.Now().UnixNano())}
+	t.bindings[ctx.ID()] = &binding{ssrc: ctx.SSRC(), pt: pick.PayloadType, w: ctx.WriteStream(), seq: uint16(time.Now().UnixNano()),
+		v: t.viewers[ctx.SSRC()]}
 	t.mu.Unlock()
 	return *pick, nil
 }
@@ -92,6 +95,23 @@ func (t *track) ID() string                { return "video" }
 func (t *track) RID() string               { return "" }
 func (t *track) StreamID() string          { return t.id }
 func (t *track) Kind() webrtc.RTPCodecType { return webrtc.RTPCodecTypeVideo }
+
+// count has the session sending as ssrc add its pictures and bytes to v,
+// or forgets it with v nil.
+func (t *track) count(ssrc webrtc.SSRC, v *hub.Viewer) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if v == nil {
+		delete(t.viewers, ssrc)
+		return
+	}
+	t.viewers[ssrc] = v
+	for _, b := range t.bindings {
+		if b.ssrc == ssrc {
+			b.v = v
+		}
+	}
+}
 
 // restart makes the session sending as ssrc start again from the GOP, as
 // after a picture loss it reports.
@@ -150,6 +170,14 @@ func (b *binding) send(payloads [][]byte, ts uint32) {
 	}
 	b.lastTS = ts
 	h := rtp.Header{Version: 2, PayloadType: uint8(b.pt), SSRC: uint32(b.ssrc), Timestamp: ts}
+	if b.v != nil {
+		n := 0
+		for _, p := range payloads {
+			n += h.MarshalSize() + len(p)
+		}
+		b.v.Frames.Add(1)
+		b.v.Bytes.Add(int64(n))
+	}
 	for i, p := range payloads {
 		h.SequenceNumber = b.seq
 		b.seq++

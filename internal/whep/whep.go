@@ -103,6 +103,7 @@ type session struct {
 	cam     Camera
 	pc      *webrtc.PeerConnection
 	v       *hub.Viewer
+	ssrc    webrtc.SSRC // what the session's video is sent as
 	onEnd   func()
 	endOnce sync.Once
 }
@@ -238,6 +239,8 @@ func (s *Server) Offer(cam Camera, addr, offer string, onEnd func()) (id, answer
 		return fail(ErrNoSession)
 	}
 	se.v = cam.Join(addr)
+	se.ssrc = sender.GetParameters().Encodings[0].SSRC
+	ct.t.count(se.ssrc, se.v)
 	s.sessions[se.id] = se
 	if ct.n++; ct.n == 1 {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -298,6 +301,7 @@ func (s *Server) end(se *session, why string) {
 		s.mu.Lock()
 		delete(s.sessions, se.id)
 		ct := s.cams[se.cam]
+		ct.t.count(se.ssrc, nil)
 		var done chan struct{}
 		if ct.n--; ct.n == 0 {
 			ct.cancel()

@@ -2,6 +2,7 @@ package whep_test
 
 import (
 	"bytes"
+	"net"
 	"errors"
 	"testing"
 	"time"
@@ -56,8 +57,8 @@ func TestSession(t *testing.T) {
 			t.Fatal("pictures stopped")
 		}
 	}
-	if st := h.Status(); st.Viewers != 1 || s.Sessions(h) != 1 {
-		t.Errorf("%d viewers, %d sessions; want 1, 1", st.Viewers, s.Sessions(h))
+	if st := h.Status(); st.Viewers != 1 || s.Sessions(h) != 1 || st.ViewerList[0].Frames < 11 || st.ViewerList[0].Bytes < 11*1000 {
+		t.Errorf("%d viewers, %d sessions; want 1, 1; %+v", st.Viewers, s.Sessions(h), st.ViewerList)
 	}
 	if err := s.End(h, "nope"); !errors.Is(err, whep.ErrNoSession) {
 		t.Errorf("End of an unknown session: %v", err)
@@ -125,6 +126,35 @@ func TestLeftWithoutDelete(t *testing.T) {
 	case <-ended:
 	case <-time.After(bound):
 		t.Fatal("the session outlived its viewer")
+	}
+	if st := h.Status(); st.Viewers != 0 {
+		t.Errorf("%d viewers left", st.Viewers)
+	}
+}
+
+// TestVanishedViewer: a viewer whose network goes away, with no DELETE and
+// no goodbye, is ended when ICE gives up on it (seconds, not minutes), and
+// its viewer place freed.
+func TestVanishedViewer(t *testing.T) {
+	s := newServer(t)
+	h := h264Camera(t, "160x120")
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := fake.NewWHEPClientOn(t, conn)
+	ended := make(chan struct{})
+	_, answer, err := s.Offer(h, "127.0.0.1:1", c.Offer, func() { close(ended) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Answer(t, answer)
+	c.FirstIDR(t)
+	conn.Close()
+	select {
+	case <-ended:
+	case <-time.After(bound):
+		t.Fatal("the session outlived its vanished viewer")
 	}
 	if st := h.Status(); st.Viewers != 0 {
 		t.Errorf("%d viewers left", st.Viewers)
