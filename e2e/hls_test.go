@@ -30,4 +30,27 @@ func TestHLSFallback(t *testing.T) {
 	if eval[bool](tb, `!document.getElementById("live").hidden`) {
 		t.Error("the MJPEG <img> is shown too")
 	}
+
+	// The distance to live: a second hls.js in the page, whose playingDate
+	// is the capture time (EXT-X-PROGRAM-DATE-TIME) of the picture shown;
+	// server and browser share this machine's clock. Logged, not asserted:
+	// it depends on the machine's load.
+	tb.wait("a second player to start", `(() => {
+		const v = document.createElement("video");
+		v.muted = true;
+		document.body.append(v);
+		const h = new Hls({ lowLatencyMode: true, enableWorker: false });
+		h.loadSource("cam/door/hls/index.m3u8");
+		h.attachMedia(v);
+		v.play().catch(() => {});
+		window.probe = { v, h, lags: [] };
+		return true; })()`)
+	tb.wait("five seconds of samples", `(() => {
+		const p = window.probe;
+		if (p.v.currentTime < 2 || !p.h.playingDate) return false;
+		p.lags.push(Date.now() - p.h.playingDate.getTime());
+		return p.lags.length >= 100; })()`)
+	lags := eval[[]float64](tb, `window.probe.lags.slice().sort((a, b) => a - b)`)
+	t.Logf("distance to live in Chromium (hls.js through nginx): median %.0f ms, p90 %.0f ms, max %.0f ms over %d samples",
+		lags[len(lags)/2], lags[len(lags)*9/10], lags[len(lags)-1], len(lags))
 }
