@@ -30,7 +30,7 @@ type track struct {
 	mu       sync.Mutex
 	bindings map[string]*binding
 	viewers  map[webrtc.SSRC]*hub.Viewer // whose counts each session's sending adds to
-	gop      []frame // the packets since the last IDR picture
+	gop      []frame                     // the packets since the last IDR picture
 	gopBytes int
 
 	payloader codecs.H264Payloader

@@ -2,8 +2,8 @@ package whep_test
 
 import (
 	"bytes"
-	"net"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
