@@ -12,18 +12,22 @@ import (
 	"time"
 )
 
-// nginxConf is deploy/nginx-framecast.conf, the configuration README
-// shows, whose upstream, listen address and cache directory the tests
-// replace.
-func nginxConf(t testing.TB, origin, listen, dir string) string {
-	_, self, _, _ := runtime.Caller(0)
-	b, err := os.ReadFile(filepath.Join(filepath.Dir(self), "..", "..", "deploy", "nginx-framecast.conf"))
+// nginxConf is deploy/NAME, a configuration README shows, whose upstream,
+// listen address and cache directory the tests replace.
+func nginxConf(t testing.TB, name, origin, listen, dir string) string {
+	b, err := os.ReadFile(DeployFile(name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := strings.NewReplacer("server 127.0.0.1:8080;", "server "+origin+";", "listen 80;", "listen "+listen+";",
+	r := strings.NewReplacer("server 127.0.0.1:8080;", "server "+origin+";", "http://127.0.0.1:8080/", "http://"+origin+"/", "listen 80;", "listen "+listen+";",
 		"/var/cache/nginx/framecast", filepath.Join(dir, "cache"))
 	return r.Replace(string(b))
+}
+
+// DeployFile is the path of deploy/NAME in the source tree.
+func DeployFile(name string) string {
+	_, self, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(self), "..", "..", "deploy", name)
 }
 
 // Nginx starts Debian's nginx (nginx-light) on 127.0.0.1 as the caching
@@ -32,6 +36,12 @@ func nginxConf(t testing.TB, origin, listen, dir string) string {
 // It stops with the test. Without nginx the test is skipped, or failed in
 // CI.
 func Nginx(t testing.TB, origin string) string {
+	t.Helper()
+	return NginxFile(t, "nginx-framecast.conf", origin)
+}
+
+// NginxFile is Nginx with the configuration deploy/name.
+func NginxFile(t testing.TB, name, origin string) string {
 	t.Helper()
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
@@ -47,7 +57,7 @@ func Nginx(t testing.TB, origin string) string {
 	}
 	listen := ln.Addr().String()
 	ln.Close()
-	server := nginxConf(t, origin, listen, dir)
+	server := nginxConf(t, name, origin, listen, dir)
 	userLine := ""
 	if os.Geteuid() == 0 {
 		// Else root's workers run as nobody, who cannot write to dir.
