@@ -15,6 +15,9 @@ type Config struct {
 	// WebRTCPort is the UDP port every WebRTC session of the H.264 cameras
 	// uses, on the host of Listen; 0 picks a free one.
 	WebRTCPort int `yaml:"webrtc_port"`
+	// WebRTCPublicIP, when set, is the address WebRTC viewers are told to
+	// reach (a router's public address forwarding WebRTCPort).
+	WebRTCPublicIP string `yaml:"webrtc_public_ip"`
 	// LogFormat is text or json.
 	LogFormat string `yaml:"log_format"`
 	// LogLevel is debug, info, warn or error.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"reflect"
 	"slices"
 	"strconv"
@@ -127,6 +128,14 @@ var table = []Setting{
 	{Name: "webrtc-port", Key: "webrtc_port", Default: 8189,
 		Help: "UDP `port` of every WebRTC session (H.264 cameras), on the host of -listen; forward it with the HTTP port to watch from outside",
 		top:  func(c *Config) any { return &c.WebRTCPort }, rule: intIn(0, 65535)},
+	{Name: "webrtc-public-ip", Key: "webrtc_public_ip",
+		Help: "`address` WebRTC viewers are told to reach instead of this machine's own: a router's public address that forwards -webrtc-port (UDP)",
+		top:  func(c *Config) any { return &c.WebRTCPublicIP }, rule: &rule{"an IP address", func(p any) error {
+			if v := *p.(*string); v != "" && net.ParseIP(v) == nil {
+				return fmt.Errorf("%q is not an IP address", v)
+			}
+			return nil
+		}}},
 	{Name: "log-format", Key: "log_format", Default: "text", Help: "log format",
 		top: func(c *Config) any { return &c.LogFormat }, rule: &rule{"text or json", func(p any) error {
 			if s := *p.(*string); s != "text" && s != "json" {

@@ -66,6 +66,10 @@ type Config struct {
 	// Loopback offers loopback candidates too, for viewers on the same
 	// machine (and tests); browsers elsewhere ignore them.
 	Loopback bool
+	// PublicIPs, when set, are offered instead of the machine's own
+	// addresses: the public address of a router that forwards the UDP
+	// port (one per address family).
+	PublicIPs []string
 	// MaxSessions bounds the sessions of all cameras together; zero means
 	// DefaultMaxSessions.
 	MaxSessions int
@@ -132,6 +136,9 @@ func New(cfg Config) (*Server, error) {
 	// A viewer gone without DELETE (a closed tab) is noticed within
 	// seconds, not the default half-minute.
 	se.SetICETimeouts(5*time.Second, 10*time.Second, 2*time.Second)
+	if len(cfg.PublicIPs) > 0 {
+		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
+	}
 	if host, _, _ := net.SplitHostPort(cfg.UDP); host != "" {
 		if ip := net.ParseIP(host); ip != nil {
 			se.SetIPFilter(func(c net.IP) bool { return c.Equal(ip) })

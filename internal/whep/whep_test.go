@@ -3,7 +3,9 @@ package whep_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,6 +160,26 @@ func TestVanishedViewer(t *testing.T) {
 	}
 	if st := h.Status(); st.Viewers != 0 {
 		t.Errorf("%d viewers left", st.Viewers)
+	}
+}
+
+// TestPublicIP: with a public address set, the answer offers it instead of
+// the machine's own (no client connects: it would go off this machine).
+func TestPublicIP(t *testing.T) {
+	s, err := whep.New(whep.Config{UDP: "127.0.0.1:0", Loopback: true, PublicIPs: []string{"203.0.113.7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	h := h264Camera(t, "160x120")
+	_, answer, err := s.Offer(h, "127.0.0.1:1", fake.NewWHEPClient(t).Offer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := s.Addr().(*net.UDPAddr).Port
+	want := fmt.Sprintf(" 203.0.113.7 %d typ host", port)
+	if !strings.Contains(answer, want) || strings.Contains(answer, " 127.0.0.1 ") {
+		t.Errorf("answer's candidates: want only%s:\n%s", want, answer)
 	}
 }
 
