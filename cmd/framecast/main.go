@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -224,8 +225,8 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, ready chan<- string
 	hubs := make([]*hub.Hub, len(cams))
 	for i, c := range cams {
 		hubs[i] = newHub(c, log)
-		defer hubs[i].Close()
 	}
+	defer closeHubs(hubs)
 	srv := newServer(cfg, hubs, log)
 	if slices.ContainsFunc(hubs, func(h *hub.Hub) bool { return h.Codec() == hub.H264 }) {
 		host, _, _ := net.SplitHostPort(cfg.Listen)
@@ -331,4 +332,15 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// closeHubs closes every hub at once: a hub whose source ignores its stop
+// takes a few seconds to give up on it, and several such cameras should
+// not add those up at shutdown.
+func closeHubs(hubs []*hub.Hub) {
+	var wg sync.WaitGroup
+	for _, h := range hubs {
+		wg.Go(h.Close)
+	}
+	wg.Wait()
 }
