@@ -18,8 +18,9 @@ import (
 
 // Token is a read-only secret that opens one camera's stream and snapshot
 // URLs when given as ?token=, for clients where basic auth is awkward (an
-// <img> in Home Assistant or OctoPrint). It opens nothing else: not the
-// page, the status or another camera.
+// <img> in Home Assistant or OctoPrint). It also opens the page and
+// /api/status, which then shows that camera alone without its owner's
+// details; never /metrics, the controls or another camera.
 type Token struct {
 	// Camera is the name of the camera the token opens.
 	Camera string

@@ -44,18 +44,20 @@ type Server struct {
 	// Users are the accounts of HTTP basic auth: user name → bcrypt hash of
 	// the password (framecast hash-password prints one). With Users or
 	// Tokens set, every route but /healthz and /assets/ needs one of them;
-	// with neither, every route is open.
+	// with neither, every route is open, to requests naming an allowed
+	// host (see AllowedHosts).
 	Users map[string]string
 	// Tokens are read-only secrets, each opening one camera's stream and
-	// snapshot URLs as ?token=, and nothing else.
+	// snapshot URLs as ?token=, and the page and its camera's status (see
+	// Token).
 	Tokens []Token
 	// PublicStatus leaves /api/status and /metrics open when Users or
 	// Tokens are set; by default they ask for the same auth as the cameras,
 	// as status names the viewers' addresses.
 	PublicStatus bool
 	// AllowOrigin, when set, allows that origin (https://host:port, or * for
-	// any, then without credentials) to read responses across origins (CORS)
-	// and to frame the page. Empty sends no CORS headers.
+	// any, then without credentials) to read streams and snapshots across
+	// origins (CORS) and to frame the page. Empty sends no CORS headers.
 	AllowOrigin string
 	// AllowedHosts are the names, besides IP addresses, localhost and this
 	// machine's own names (its host name, also with .local), that a request
