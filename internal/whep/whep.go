@@ -137,7 +137,12 @@ func New(cfg Config) (*Server, error) {
 	// seconds, not the default half-minute.
 	se.SetICETimeouts(5*time.Second, 10*time.Second, 2*time.Second)
 	if len(cfg.PublicIPs) > 0 {
-		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
+		err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External: cfg.PublicIPs, AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace})
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("webrtc public address: %w", err)
+		}
 	}
 	if host, _, _ := net.SplitHostPort(cfg.UDP); host != "" {
 		if ip := net.ParseIP(host); ip != nil {
