@@ -56,6 +56,10 @@ const DefaultMaxSessions = 256
 // connectTimeout ends a session whose peer never completes ICE and DTLS.
 const connectTimeout = 30 * time.Second
 
+// maxPending bounds the sessions of one client address that have not
+// connected yet, so a flood of offers cannot hold many peer connections.
+const maxPending = 8
+
 // Config configures a Server.
 type Config struct {
 	// UDP is the address of the one UDP port every session uses, as
@@ -89,6 +93,7 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[string]*session
 	cams     map[Camera]*camTrack
+	pending  map[string]int // unconnected sessions by client host
 	closed   bool
 }
 
@@ -108,6 +113,8 @@ type session struct {
 	pc      *webrtc.PeerConnection
 	v       *hub.Viewer
 	ssrc    webrtc.SSRC // what the session's video is sent as
+	client  string      // the viewer's host, for the pending count
+	pending bool        // not connected yet; guarded by Server.mu
 	onEnd   func()
 	endOnce sync.Once
 }
@@ -117,7 +124,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxSessions <= 0 {
 		cfg.MaxSessions = DefaultMaxSessions
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[string]*session{}, cams: map[Camera]*camTrack{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[string]*session{}, cams: map[Camera]*camTrack{}, pending: map[string]int{}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -207,6 +214,14 @@ func (s *Server) Offer(cam Camera, addr, offer string, onEnd func()) (id, answer
 		s.mu.Unlock()
 		return "", "", fmt.Errorf("%w: %d at most", ErrTooMany, s.cfg.MaxSessions)
 	}
+	client, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		client = addr
+	}
+	if s.pending[client] >= maxPending {
+		s.mu.Unlock()
+		return "", "", fmt.Errorf("%w: %d from %s are still connecting", ErrTooMany, maxPending, client)
+	}
 	ct := s.cams[cam]
 	if ct == nil {
 		ct = &camTrack{t: newTrack(cam.Name())}
@@ -244,12 +259,17 @@ func (s *Server) Offer(cam Camera, addr, offer string, onEnd func()) (id, answer
 
 	b := make([]byte, 16)
 	rand.Read(b)
-	se := &session{id: hex.EncodeToString(b), cam: cam, pc: pc, onEnd: onEnd}
+	se := &session{id: hex.EncodeToString(b), cam: cam, pc: pc, onEnd: onEnd, client: client, pending: true}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return fail(ErrNoSession)
 	}
+	if s.pending[client] >= maxPending {
+		s.mu.Unlock()
+		return fail(fmt.Errorf("%w: %d from %s are still connecting", ErrTooMany, maxPending, client))
+	}
+	s.pending[client]++
 	se.v = cam.Join(addr)
 	se.ssrc = sender.GetParameters().Encodings[0].SSRC
 	ct.t.count(se.ssrc, se.v)
@@ -267,6 +287,7 @@ func (s *Server) Offer(cam Camera, addr, offer string, onEnd func()) (id, answer
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		switch st {
 		case webrtc.PeerConnectionStateConnected:
+			s.connected(se)
 			s.log.Info("webrtc viewer connected", "camera", cam.Name(), "addr", addr, "session", se.id[:8])
 		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 			s.end(se, "connection "+st.String())
@@ -312,6 +333,7 @@ func (s *Server) end(se *session, why string) {
 	se.endOnce.Do(func() {
 		s.mu.Lock()
 		delete(s.sessions, se.id)
+		s.unpendLocked(se)
 		ct := s.cams[se.cam]
 		ct.t.count(se.ssrc, nil)
 		var done chan struct{}
@@ -330,6 +352,23 @@ func (s *Server) end(se *session, why string) {
 			se.onEnd()
 		}
 	})
+}
+
+// connected takes se off its client's pending count.
+func (s *Server) connected(se *session) {
+	s.mu.Lock()
+	s.unpendLocked(se)
+	s.mu.Unlock()
+}
+
+func (s *Server) unpendLocked(se *session) {
+	if !se.pending {
+		return
+	}
+	se.pending = false
+	if s.pending[se.client]--; s.pending[se.client] <= 0 {
+		delete(s.pending, se.client)
+	}
 }
 
 // Sessions returns the number of sessions of cam.

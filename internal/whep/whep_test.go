@@ -183,6 +183,29 @@ func TestPublicIP(t *testing.T) {
 	}
 }
 
+// TestOfferFlood: one client's offers that never connect are bounded;
+// another client is not held up by them.
+func TestOfferFlood(t *testing.T) {
+	s := newServer(t)
+	h := h264Camera(t, "160x120")
+	offer := fake.NewWHEPClient(t).Offer
+	for i := range 8 {
+		if _, _, err := s.Offer(h, fmt.Sprintf("127.0.0.9:%d", 1000+i), offer, nil); err != nil {
+			t.Fatalf("offer %d: %v", i, err)
+		}
+	}
+	if _, _, err := s.Offer(h, "127.0.0.9:2000", offer, nil); !errors.Is(err, whep.ErrTooMany) {
+		t.Errorf("ninth unconnected offer: %v, want ErrTooMany", err)
+	}
+	c := fake.NewWHEPClient(t)
+	_, answer, err := s.Offer(h, "127.0.0.1:1", c.Offer, nil)
+	if err != nil {
+		t.Fatalf("another client: %v", err)
+	}
+	c.Answer(t, answer)
+	c.FirstIDR(t)
+}
+
 // TestBadOffers: what is not an offer, or offers no H.264, is refused with
 // the reason, and leaves no session or viewer behind.
 func TestBadOffers(t *testing.T) {
