@@ -41,9 +41,14 @@ func main() {
 	}
 	vs := make([]*viewer, *n)
 	var wg sync.WaitGroup
+	// Four connect at once: framecast refuses a ninth unconnected session
+	// from one address.
+	sem := make(chan struct{}, 4)
 	for i := range vs {
 		vs[i] = &viewer{}
 		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
 			if err := vs[i].run(*url); err != nil {
 				fmt.Fprintf(os.Stderr, "framecast-whep: viewer %d: %v\n", i, err)
 				os.Exit(1)
