@@ -174,10 +174,12 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	// NACK retransmission from a small buffer (256 packets: a few pictures;
-	// pion's default keeps 1024 per viewer), and sender reports.
+	// NACK retransmission from a small buffer: 128 packets, 150 KB, a
+	// large keyframe or most of a second of 640x480 at 1.8 Mbit/s; pion's
+	// default keeps 1024 per viewer, over 1 MB once full. A loss older
+	// than that is repaired by the viewer's PLI (the GOP again).
 	ir := &interceptor.Registry{}
-	resp, err := nack.NewResponderInterceptor(nack.ResponderSize(256))
+	resp, err := nack.NewResponderInterceptor(nack.ResponderSize(128))
 	if err != nil {
 		conn.Close()
 		return nil, err
