@@ -51,6 +51,15 @@ func Length(f io.ReaderAt) (time.Duration, error) {
 		if size < 8 || size > 64<<20 && typ != "mdat" {
 			return 0, errors.New("not an MP4 file")
 		}
+		if typ == "moov" && size <= 64<<20 {
+			box := make([]byte, size-8)
+			if _, err := f.ReadAt(box, off+8); err != nil {
+				return 0, err
+			}
+			if ts := mediaTimescale(box); ts > 0 {
+				timescale = ts
+			}
+		}
 		if typ == "moof" {
 			box := make([]byte, size-8)
 			if _, err := f.ReadAt(box, off+8); err != nil {
@@ -74,13 +83,24 @@ func fragmentEnd(moof []byte) uint64 {
 		if typ != "traf" {
 			return
 		}
-		var base, sum uint64
+		var base, sum, def uint64
 		walk(b, func(typ string, b []byte) {
 			if len(b) < 8 {
 				return
 			}
 			version, flags := b[0], uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])
 			switch typ {
+			case "tfhd":
+				p := 8
+				if flags&0x1 != 0 {
+					p += 8
+				}
+				if flags&0x2 != 0 {
+					p += 4
+				}
+				if flags&0x8 != 0 && p+4 <= len(b) {
+					def = uint64(binary.BigEndian.Uint32(b[p : p+4]))
+				}
 			case "tfdt":
 				if version == 1 && len(b) >= 12 {
 					base = binary.BigEndian.Uint64(b[4:12])
@@ -103,6 +123,7 @@ func fragmentEnd(moof []byte) uint64 {
 					}
 				}
 				if flags&0x100 == 0 {
+					sum += uint64(n) * def // the track fragment's default
 					return
 				}
 				for i := uint32(0); i < n && p+4 <= len(b); i++ {
@@ -126,4 +147,31 @@ func walk(b []byte, fn func(typ string, content []byte)) {
 		fn(string(b[4:8]), b[8:size])
 		b = b[size:]
 	}
+}
+
+// mediaTimescale returns the timescale of the first track in a moov box's
+// content (its mdhd), or 0.
+func mediaTimescale(moov []byte) uint64 {
+	var ts uint64
+	walk(moov, func(typ string, b []byte) {
+		if typ != "trak" || ts != 0 {
+			return
+		}
+		walk(b, func(typ string, b []byte) {
+			if typ != "mdia" {
+				return
+			}
+			walk(b, func(typ string, b []byte) {
+				if typ != "mdhd" || len(b) < 24 {
+					return
+				}
+				if b[0] == 1 && len(b) >= 32 {
+					ts = uint64(binary.BigEndian.Uint32(b[20:24]))
+				} else {
+					ts = uint64(binary.BigEndian.Uint32(b[12:16]))
+				}
+			})
+		})
+	})
+	return ts
 }

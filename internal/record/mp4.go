@@ -35,7 +35,10 @@ type segment struct {
 	size    int64
 	lastDTS int64 // of the last sample written, in timescale units
 	lastDur int64 // the last sample's duration
-	pending []*hub.Frame
+	// durations are where the init segment's mvhd, tkhd and mdhd boxes
+	// hold the file's duration, and in what timescale.
+	durations []durationField
+	pending   []*hub.Frame
 }
 
 // runMP4 records an H.264 camera's access units, as they are, into
@@ -131,7 +134,7 @@ func (r *Recorder) openSegment(f *hub.Frame) (*segment, error) {
 			return nil, err
 		}
 	}
-	seg := &segment{f: file, rel: rel, start: f.Time, lastDTS: -1}
+	seg := &segment{f: file, rel: rel, start: f.Time, lastDTS: -1, durations: durationFields(buf.Bytes())}
 	if err := seg.write(buf.Bytes()); err != nil {
 		file.Close()
 		os.Remove(file.Name())
@@ -145,14 +148,63 @@ func (r *Recorder) openSegment(f *hub.Frame) (*segment, error) {
 	return seg, nil
 }
 
-// write appends b to the file and syncs it: what is written survives a
-// power cut.
-func (s *segment) write(b []byte) error {
+// write appends b to the file, sets the file's duration to end (in
+// timescale units, when given) and syncs it: what is written survives a
+// power cut, and plays to its end in players that believe the header's
+// duration (Chromium plays one picture of a file whose header says 0).
+func (s *segment) write(b []byte, end ...int64) error {
 	if _, err := s.f.Write(b); err != nil {
 		return err
 	}
 	s.size += int64(len(b))
+	for _, e := range end {
+		for _, d := range s.durations {
+			var v [4]byte
+			binary.BigEndian.PutUint32(v[:], uint32(uint64(e)*d.scale/timescale))
+			if _, err := s.f.WriteAt(v[:], d.off); err != nil {
+				return err
+			}
+		}
+	}
 	return s.f.Sync()
+}
+
+// durationField is where a header box holds a duration, in its timescale.
+type durationField struct {
+	off   int64
+	scale uint64
+}
+
+// durationFields finds the durations of an init segment's movie header
+// (mvhd), track header (tkhd, in the movie's timescale) and media header
+// (mdhd), each of version 0 (32 bits) as mediacommon writes them.
+func durationFields(init []byte) []durationField {
+	var out []durationField
+	var movieScale uint64
+	var find func(b []byte, off int64)
+	find = func(b []byte, off int64) {
+		for len(b) >= 8 {
+			size := int(binary.BigEndian.Uint32(b[:4]))
+			if size < 8 || size > len(b) {
+				return
+			}
+			typ, c := string(b[4:8]), b[8:size]
+			switch {
+			case typ == "moov" || typ == "trak" || typ == "mdia":
+				find(c, off+8)
+			case typ == "mvhd" && len(c) >= 20 && c[0] == 0:
+				movieScale = uint64(binary.BigEndian.Uint32(c[12:16]))
+				out = append(out, durationField{off + 8 + 16, movieScale})
+			case typ == "tkhd" && len(c) >= 24 && c[0] == 0 && movieScale > 0:
+				out = append(out, durationField{off + 8 + 20, movieScale})
+			case typ == "mdhd" && len(c) >= 20 && c[0] == 0:
+				out = append(out, durationField{off + 8 + 16, uint64(binary.BigEndian.Uint32(c[12:16]))})
+			}
+			b, off = b[size:], off+int64(size)
+		}
+	}
+	find(init, 0)
+	return out
 }
 
 // dts is the decoding time of a picture taken at t, in timescale units
@@ -199,7 +251,7 @@ func (r *Recorder) flush(s *segment, next *hub.Frame) bool {
 		return false
 	}
 	if err == nil {
-		err = s.write(buf.Bytes())
+		err = s.write(buf.Bytes(), d)
 	}
 	r.mu.Lock()
 	if err != nil {

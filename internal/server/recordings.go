@@ -1,6 +1,14 @@
 package server
 
 import (
+	"encoding/json"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+
 	"github.com/framecast/framecast/internal/record"
 )
 
@@ -66,4 +74,100 @@ func (s *Server) recordMetrics(family func(name, typ, help string), sample func(
 		func(st record.Status) float64 { return float64(st.FreeBytes) })
 	each("framecast_record_paused", "gauge", "1 while recording is paused because the disk is nearly full, else 0.",
 		func(st record.Status) float64 { return b2f(st.Paused) })
+}
+
+// recordingsList is the JSON of /api/cameras/{name}/recordings.
+type recordingsList struct {
+	Camera string `json:"camera"`
+	// Kind is "timelapse" (JPEG pictures) or "mp4".
+	Kind  string          `json:"kind"`
+	Files []recordingFile `json:"files"`
+}
+
+// recordingFile is one file in the list: its length in seconds for an
+// MP4 file, as far as its last whole fragment.
+type recordingFile struct {
+	record.File
+	Seconds float64 `json:"seconds,omitempty"`
+}
+
+// recordingRoutes adds the recordings' page, list and files to mux. They
+// ask for the password like the controls do: tokens never open them, and
+// public_status does not make them public.
+func (s *Server) recordingRoutes(mux *http.ServeMux, page fs.FS) {
+	mux.HandleFunc("GET /recordings", func(w http.ResponseWriter, r *http.Request) {
+		if s.allow(w, r, nil) {
+			http.ServeFileFS(w, r, page, "recordings.html")
+		}
+	})
+	mux.HandleFunc("GET /api/cameras/{name}/recordings", s.recordingRoute(s.listRecordings))
+	mux.HandleFunc("GET /api/cameras/{name}/recordings/{path...}", s.recordingRoute(s.serveRecording))
+}
+
+// recordingRoute checks the password and finds the camera's recorder.
+func (s *Server) recordingRoute(fn func(http.ResponseWriter, *http.Request, *record.Recorder)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.allow(w, r, nil) {
+			return
+		}
+		name := r.PathValue("name")
+		rec := s.recorder(name)
+		if rec == nil {
+			httpError(w, http.StatusNotFound, "camera "+strconv.Quote(name)+" does not record (record.mode: continuous records it)")
+			return
+		}
+		fn(w, r, rec)
+	}
+}
+
+func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request, rec *record.Recorder) {
+	files, err := rec.Files()
+	if err != nil {
+		s.Logger.Error("listing recordings", "camera", rec.Hub.Name(), "err", err)
+		httpError(w, http.StatusInternalServerError, "cannot list the recordings: see the log")
+		return
+	}
+	body := recordingsList{Camera: rec.Hub.Name(), Kind: rec.Kind(), Files: make([]recordingFile, len(files))}
+	for i, f := range files {
+		body.Files[i].File = f
+		if rec.Kind() == "mp4" {
+			if fh, err := rec.Open(f.Path); err == nil {
+				if d, err := record.Length(fh); err == nil {
+					body.Files[i].Seconds = d.Seconds()
+				}
+				fh.Close()
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(body)
+}
+
+// serveRecording answers one recorded file, with ranges (a browser's
+// <video> seeks with them) and ?download=1 for a download.
+func (s *Server) serveRecording(w http.ResponseWriter, r *http.Request, rec *record.Recorder) {
+	rel := r.PathValue("path")
+	f, err := rec.Open(rel)
+	if err != nil {
+		httpError(w, http.StatusNotFound, "no such recording")
+		return
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		httpError(w, http.StatusNotFound, "no such recording")
+		return
+	}
+	if path.Ext(rel) == ".mp4" {
+		w.Header().Set("Content-Type", "video/mp4")
+	} else {
+		w.Header().Set("Content-Type", "image/jpeg")
+	}
+	w.Header().Set("Cache-Control", "private, no-cache")
+	if r.URL.Query().Get("download") != "" {
+		name := rec.Hub.Name() + "-" + strings.NewReplacer("/", "-").Replace(rel)
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	}
+	http.ServeContent(w, r, "", info.ModTime(), f)
 }

@@ -152,6 +152,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/cameras/{name}/controls", s.controlsRoute(s.getControls))
 	mux.HandleFunc("POST /api/cameras/{name}/controls", s.controlsRoute(s.postControls))
 	mux.HandleFunc("GET /metrics", s.guardStatus(s.metrics))
+	s.recordingRoutes(mux, page)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
