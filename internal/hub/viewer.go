@@ -131,8 +131,9 @@ type Status struct {
 	ViewerList     []ViewerStatus `json:"viewer_list"`
 }
 
-// Dropper is implemented by sources that drop broken frames; Status reports
-// the count.
+// Dropper is implemented by sources that lose frames: broken or oversized
+// ones dropped, and for a device, frames the driver skipped or that were
+// shed while every encoder was busy. Status reports the count.
 type Dropper interface {
 	Dropped() int64
 }

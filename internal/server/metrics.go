@@ -70,7 +70,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 		func(st hub.Status) float64 { return float64(st.FramesCaptured) })
 	perCamera("framecast_frames_sent_total", "counter", "Frames sent to viewers, summed over viewers.",
 		func(st hub.Status) float64 { return float64(st.FramesSent) })
-	perCamera("framecast_frames_dropped_total", "counter", "Broken frames the source dropped.",
+	perCamera("framecast_frames_dropped_total", "counter", "Frames the source lost: broken or oversized ones dropped, frames a device skipped or shed while busy.",
 		func(st hub.Status) float64 { return float64(st.FramesDropped) })
 	perCamera("framecast_bytes_captured_total", "counter", "Bytes of the frames the source delivered.",
 		func(st hub.Status) float64 { return float64(st.BytesCaptured) })
