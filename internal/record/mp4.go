@@ -77,11 +77,14 @@ func (r *Recorder) runMP4(ctx context.Context, v *hub.Viewer) error {
 			}
 		}
 		if seg == nil {
-			if !f.Key {
-				continue // a file starts on a keyframe
-			}
-			r.prune(0)
-			if !r.room(int64(len(f.Data))) {
+			if !f.Key || !r.roomFor(f) {
+				// A file starts on a keyframe; while paused, the pictures
+				// are counted as skipped.
+				r.mu.Lock()
+				if r.paused {
+					r.skipped++
+				}
+				r.mu.Unlock()
 				continue
 			}
 			if seg, err = r.openSegment(f); err != nil {
@@ -95,6 +98,18 @@ func (r *Recorder) runMP4(ctx context.Context, v *hub.Viewer) error {
 		seg.pending = append(seg.pending, f)
 		v.Frames.Add(1)
 	}
+}
+
+// roomFor reports whether a file may start at keyframe f: whether the
+// disk has room for it and for a fragment as large as the last one, so
+// that a disk at its floor does not start a file at every keyframe only to
+// pause again at its first fragment.
+func (r *Recorder) roomFor(f *hub.Frame) bool {
+	r.prune(0)
+	r.mu.Lock()
+	need := int64(len(f.Data)) + r.lastFragment
+	r.mu.Unlock()
+	return r.room(need)
 }
 
 // openSegment creates the file beginning with keyframe f and writes its
@@ -241,9 +256,8 @@ func (r *Recorder) flush(s *segment, next *hub.Frame) bool {
 	}
 	n := len(s.pending)
 	s.pending = s.pending[:0]
-	s.seq++
 	var buf seekablebuffer.Buffer
-	err := (&fmp4.Part{SequenceNumber: s.seq, Tracks: []*fmp4.PartTrack{{ID: 1, BaseTime: uint64(base), Samples: samples}}}).Marshal(&buf)
+	err := (&fmp4.Part{SequenceNumber: s.seq + 1, Tracks: []*fmp4.PartTrack{{ID: 1, BaseTime: uint64(base), Samples: samples}}}).Marshal(&buf)
 	if err == nil && !r.room(int64(buf.Len())) {
 		r.mu.Lock()
 		r.skipped += int64(n)
@@ -258,6 +272,8 @@ func (r *Recorder) flush(s *segment, next *hub.Frame) bool {
 		r.failLocked(fmt.Errorf("writing %s: %w", s.rel, err))
 		r.skipped += int64(n)
 	} else {
+		s.seq++
+		r.lastFragment = int64(buf.Len())
 		r.written += int64(buf.Len())
 		r.current = s.size
 		r.frames += int64(n)

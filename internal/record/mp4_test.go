@@ -238,3 +238,50 @@ func length(t *testing.T, name string) time.Duration {
 	}
 	return d
 }
+
+// A disk filling up mid-file ends the file where it is, whole, and pauses:
+// the pictures that found no room are counted, none written by halves.
+func TestRecordH264DiskFull(t *testing.T) {
+	aus := encode(t, 90, 15)
+	total := 0
+	for _, au := range aus {
+		total += len(au.Data)
+	}
+	disk := smallDisk(t)
+	dir := filepath.Join(disk, "cam")
+	const minFree = 512 << 10
+	free, err := record.FreeSpace(disk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Room for about half the pictures above the floor.
+	if err := os.WriteFile(filepath.Join(disk, "filler"), make([]byte, free-minFree-int64(total/2)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var st record.Status
+	synctest.Test(t, func(t *testing.T) {
+		h := hub.New(hub.Config{Name: "cam", Source: replay(aus), Codec: hub.H264, IdleTimeout: time.Second, StallTimeout: -1, Logger: quiet})
+		defer h.Close()
+		r := &record.Recorder{Hub: h, Dir: dir, Segment: time.Hour, MinFree: minFree, Logger: quiet}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		st = r.Status()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+	if !st.Paused || st.Skipped == 0 || st.Frames == 0 || st.Frames+st.Skipped != int64(len(aus)) || st.Files != 1 {
+		t.Errorf("status %+v", st)
+	}
+	files, err := record.List(dir)
+	if err != nil || len(files) != 1 {
+		t.Fatalf("files %v: %v", files, err)
+	}
+	if p := ffprobe(t, filepath.Join(dir, files[0].Path)); p.frames != int(st.Frames) || p.codec != "h264" {
+		t.Errorf("ffprobe %+v; status %+v", p, st)
+	}
+}

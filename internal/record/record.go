@@ -62,18 +62,20 @@ type Recorder struct {
 	once sync.Once
 	log  *slog.Logger
 
-	mu          sync.Mutex
-	store       store
-	paused      bool
-	free        int64
-	written     int64 // bytes written since Run began
-	filesMade   int64
-	frames      int64 // H.264 pictures written
-	skipped     int64 // H.264 pictures not written: disk full, or fell behind
-	current     int64 // bytes of the file being written, not yet kept
-	lastErr     string
-	running     bool
-	pauseReason string
+	mu        sync.Mutex
+	store     store
+	paused    bool
+	free      int64
+	written   int64 // bytes written since Run began
+	filesMade int64
+	frames    int64 // H.264 pictures written
+	skipped   int64 // H.264 pictures not written: disk full, or fell behind
+	// lastFragment is the size of the last MP4 fragment written.
+	lastFragment int64
+	current      int64 // bytes of the file being written, not yet kept
+	lastErr      string
+	running      bool
+	pauseReason  string
 }
 
 // Status is what a recorder reports in /api/status.
