@@ -230,7 +230,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, ready chan<- string
 	srv := newServer(cfg, hubs, log)
 	if slices.ContainsFunc(hubs, func(h *hub.Hub) bool { return h.Codec() == hub.H264 }) {
 		host, _, _ := net.SplitHostPort(cfg.Listen)
-		wc := whep.Config{UDP: net.JoinHostPort(host, strconv.Itoa(cfg.WebRTCPort)), Loopback: true, Logger: log}
+		wc := whep.Config{UDP: net.JoinHostPort(host, strconv.Itoa(cfg.WebRTCPort)), Loopback: true, ICEServers: cfg.WebRTCICEServers, Logger: log}
 		if cfg.WebRTCPublicIP != "" {
 			wc.PublicIPs = []string{cfg.WebRTCPublicIP}
 		}

@@ -18,6 +18,9 @@ type Config struct {
 	// WebRTCPublicIP, when set, is the address WebRTC viewers are told to
 	// reach (a router's public address forwarding WebRTCPort).
 	WebRTCPublicIP string `yaml:"webrtc_public_ip"`
+	// WebRTCICEServers are STUN and TURN servers for WebRTC sessions:
+	// stun:host:port, turn:user:password@host:port.
+	WebRTCICEServers []string `yaml:"webrtc_ice_servers,omitempty"`
 	// LogFormat is text or json.
 	LogFormat string `yaml:"log_format"`
 	// LogLevel is debug, info, warn or error.

@@ -28,7 +28,7 @@ func parse(text string) (*config.Config, error) {
 }
 
 func TestBadFiles(t *testing.T) {
-	fields := "listen, webrtc_port, webrtc_public_ip, log_format, log_level, snapshot_timeout, write_timeout, read_header_timeout, max_header_bytes, tls, users, public_status, allow_origin, allowed_hosts, trusted_proxies, max_viewers, max_viewers_per_camera, cameras"
+	fields := "listen, webrtc_port, webrtc_public_ip, webrtc_ice_servers, log_format, log_level, snapshot_timeout, write_timeout, read_header_timeout, max_header_bytes, tls, users, public_status, allow_origin, allowed_hosts, trusted_proxies, max_viewers, max_viewers_per_camera, cameras"
 	camFields := "name, default, source, size, fps, quality, codec, bitrate, keyframe_interval, h264_profile, h264_level, hflip, vflip, rotation, index, source_args, controls, idle_timeout, stall_timeout, max_frame_size, tokens, drop_same_frames, record"
 	cases := []struct {
 		name, text, want string
@@ -138,7 +138,7 @@ func TestEveryMistakeAtOnce(t *testing.T) {
 		{"unreadable name", "cameras:\n  - name: [a]\n  - name: camera\n",
 			"cam.yaml:2: cameras[0].name: a list where text belongs"},
 		{"key twice", "fps: 3\ncameras:\n  - {name: a, quality: 0, quality: 5}\n",
-			`cam.yaml:1: unknown field "fps" (a camera's key: put it under cameras): use one of listen, webrtc_port, webrtc_public_ip, log_format, log_level, snapshot_timeout, write_timeout, read_header_timeout, max_header_bytes, tls, users, public_status, allow_origin, allowed_hosts, trusted_proxies, max_viewers, max_viewers_per_camera, cameras` + "\n" +
+			`cam.yaml:1: unknown field "fps" (a camera's key: put it under cameras): use one of listen, webrtc_port, webrtc_public_ip, webrtc_ice_servers, log_format, log_level, snapshot_timeout, write_timeout, read_header_timeout, max_header_bytes, tls, users, public_status, allow_origin, allowed_hosts, trusted_proxies, max_viewers, max_viewers_per_camera, cameras` + "\n" +
 				"cam.yaml:3: cameras[0].quality: set twice (first on line 3)\n" +
 				"cam.yaml:3: cameras[0].quality: 0 is out of range: use 1 to 100"},
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/framecast/framecast/internal/hub"
 	"github.com/framecast/framecast/internal/record"
 	"github.com/framecast/framecast/internal/server"
+	"github.com/framecast/framecast/internal/whep"
 	"github.com/framecast/framecast/pkg/mjpeg"
 )
 
@@ -126,13 +127,23 @@ var table = []Setting{
 		Help: "`address` to serve on (host:port; port 0 picks a free one)",
 		top:  func(c *Config) any { return &c.Listen }, rule: &rule{"", func(p any) error { return checkListen(*p.(*string)) }}},
 	{Name: "webrtc-port", Key: "webrtc_port", Default: 8189,
-		Help: "UDP `port` of every WebRTC session (H.264 cameras), on the host of -listen; forward it with the HTTP port to watch from outside",
+		Help: "UDP and TCP `port` of every WebRTC session (H.264 cameras; TCP for networks that block UDP), on the host of -listen; forward it (UDP and TCP) with the HTTP port to watch from outside",
 		top:  func(c *Config) any { return &c.WebRTCPort }, rule: intIn(0, 65535)},
 	{Name: "webrtc-public-ip", Key: "webrtc_public_ip",
-		Help: "`address` WebRTC viewers are told to reach instead of this machine's own: a router's public address that forwards -webrtc-port (UDP)",
+		Help: "`address` WebRTC viewers are told to reach instead of this machine's own: a router's public address that forwards -webrtc-port (UDP and TCP)",
 		top:  func(c *Config) any { return &c.WebRTCPublicIP }, rule: &rule{"an IP address", func(p any) error {
 			if v := *p.(*string); v != "" && net.ParseIP(v) == nil {
 				return fmt.Errorf("%q is not an IP address", v)
+			}
+			return nil
+		}}},
+	{Name: "webrtc-ice-servers", Key: "webrtc_ice_servers",
+		Help: "STUN and TURN `servers` for WebRTC viewers behind NAT or firewalls: stun:host:port, turn:user:password@host:port[?transport=tcp] (space-separated; in the file, a list)",
+		top:  func(c *Config) any { return &c.WebRTCICEServers }, rule: &rule{"", func(p any) error {
+			for _, u := range *p.(*[]string) {
+				if _, err := whep.ParseICEServer(u); err != nil {
+					return err
+				}
 			}
 			return nil
 		}}},

@@ -35,13 +35,26 @@ func NewWHEPClient(t testing.TB) *WHEPClient {
 // without a word, as a viewer whose network went away.
 func NewWHEPClientOn(t testing.TB, conn net.PacketConn) *WHEPClient {
 	t.Helper()
+	return newWHEPClient(t, conn, webrtc.NetworkTypeUDP4)
+}
+
+// NewWHEPClientTCP is NewWHEPClient on ICE-TCP only, as a viewer on a
+// network that blocks UDP: it offers no candidates and connects to the
+// server's passive TCP candidates.
+func NewWHEPClientTCP(t testing.TB) *WHEPClient {
+	t.Helper()
+	return newWHEPClient(t, nil, webrtc.NetworkTypeTCP4)
+}
+
+func newWHEPClient(t testing.TB, conn net.PacketConn, network webrtc.NetworkType) *WHEPClient {
+	t.Helper()
 	var se webrtc.SettingEngine
 	if conn != nil {
 		se.SetICEUDPMux(webrtc.NewICEUDPMux(nil, conn))
 	}
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetNetworkTypes([]webrtc.NetworkType{network})
 	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {

@@ -5,9 +5,10 @@
 // A session joins at the camera's last IDR picture, so its first picture
 // comes at once.
 //
-// ICE uses host candidates on one UDP port, shared by every session (a
-// UDP mux), so one port forward is enough; there are no STUN or TURN
-// servers.
+// ICE uses host candidates on one port number, shared by every session: a
+// UDP mux, and a TCP mux on the same number for networks that block UDP
+// (ICE-TCP, passive candidates), so one port forward (UDP and TCP) is
+// enough. STUN and TURN servers are optional (Config.ICEServers).
 package whep
 
 import (
@@ -18,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -63,9 +65,10 @@ const maxPending = 8
 // Config configures a Server.
 type Config struct {
 	// UDP is the address of the one UDP port every session uses, as
-	// host:port. An empty host listens on every address and offers each
-	// one as a candidate; a host offers only that address. Port 0 picks a
-	// free port.
+	// host:port; ICE-TCP listens on the same host and port number. An
+	// empty host listens on every address and offers each one as a
+	// candidate; a host offers only that address. Port 0 picks a port
+	// free on both.
 	UDP string
 	// Loopback offers loopback candidates too, for viewers on the same
 	// machine (and tests); browsers elsewhere ignore them.
@@ -74,6 +77,9 @@ type Config struct {
 	// addresses: the public address of a router that forwards the UDP
 	// port (one per address family).
 	PublicIPs []string
+	// ICEServers are STUN and TURN servers, as ParseICEServer reads them;
+	// none means host candidates only.
+	ICEServers []string
 	// MaxSessions bounds the sessions of all cameras together; zero means
 	// DefaultMaxSessions.
 	MaxSessions int
@@ -89,6 +95,9 @@ type Server struct {
 	api  *webrtc.API
 	conn net.PacketConn
 	mux  ice.UDPMux
+	tcp  net.Listener
+	tmux ice.TCPMux
+	ice  []webrtc.ICEServer
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -119,7 +128,7 @@ type session struct {
 	endOnce sync.Once
 }
 
-// New opens the UDP port and returns a Server.
+// New opens the UDP and TCP ports and returns a Server.
 func New(cfg Config) (*Server, error) {
 	if cfg.MaxSessions <= 0 {
 		cfg.MaxSessions = DefaultMaxSessions
@@ -128,18 +137,29 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	conn, err := net.ListenPacket("udp", cfg.UDP)
-	if err != nil {
-		return nil, fmt.Errorf("webrtc port: %w", err)
+	for _, u := range cfg.ICEServers {
+		is, err := ParseICEServer(u)
+		if err != nil {
+			return nil, err
+		}
+		s.ice = append(s.ice, is)
 	}
-	s.conn = conn
+	conn, tcp, err := listen(cfg.UDP)
+	if err != nil {
+		return nil, err
+	}
+	s.conn, s.tcp = conn, tcp
 	s.mux = webrtc.NewICEUDPMux(nil, conn)
+	s.tmux = webrtc.NewICETCPMux(nil, tcp, 8)
 
 	var se webrtc.SettingEngine
 	se.SetICEUDPMux(s.mux)
+	se.SetICETCPMux(s.tmux)
+	// The server only answers: it dials no address an offer names.
+	se.DisableActiveTCP(true)
 	se.SetIncludeLoopbackCandidate(cfg.Loopback)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6})
 	// A viewer gone without DELETE (a closed tab) is noticed within
 	// seconds, not the default half-minute.
 	se.SetICETimeouts(5*time.Second, 10*time.Second, 2*time.Second)
@@ -147,7 +167,7 @@ func New(cfg Config) (*Server, error) {
 		err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
 			External: cfg.PublicIPs, AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace})
 		if err != nil {
-			conn.Close()
+			s.closePorts()
 			return nil, fmt.Errorf("webrtc public address: %w", err)
 		}
 	}
@@ -170,7 +190,7 @@ func New(cfg Config) (*Server, error) {
 			PayloadType:        webrtc.PayloadType(102 + 2*i),
 		}, webrtc.RTPCodecTypeVideo)
 		if err != nil {
-			conn.Close()
+			s.closePorts()
 			return nil, err
 		}
 	}
@@ -181,19 +201,50 @@ func New(cfg Config) (*Server, error) {
 	ir := &interceptor.Registry{}
 	resp, err := nack.NewResponderInterceptor(nack.ResponderSize(128))
 	if err != nil {
-		conn.Close()
+		s.closePorts()
 		return nil, err
 	}
 	ir.Add(resp)
 	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
-		conn.Close()
+		s.closePorts()
 		return nil, err
 	}
 	s.api = webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir))
 	return s, nil
 }
 
-// Addr returns the UDP address sessions use.
+// listen opens the UDP port of addr and the TCP port of the same number.
+// Port 0 picks one free for both.
+func listen(addr string) (net.PacketConn, net.Listener, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("webrtc port: %w", err)
+	}
+	for try := 0; ; try++ {
+		conn, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("webrtc port (UDP): %w", err)
+		}
+		tcp, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(conn.LocalAddr().(*net.UDPAddr).Port)))
+		if err == nil {
+			return conn, tcp, nil
+		}
+		conn.Close()
+		// A free UDP port may be taken on TCP: pick another.
+		if port != "0" || try == 10 {
+			return nil, nil, fmt.Errorf("webrtc port (TCP): %w", err)
+		}
+	}
+}
+
+func (s *Server) closePorts() {
+	s.tmux.Close()
+	s.tcp.Close()
+	s.mux.Close()
+	s.conn.Close()
+}
+
+// Addr returns the UDP address sessions use; TCP has the same port.
 func (s *Server) Addr() net.Addr { return s.conn.LocalAddr() }
 
 // Offer starts a session of cam for the viewer at addr with SDP offer, and
@@ -231,7 +282,7 @@ func (s *Server) Offer(cam Camera, addr, offer string, onEnd func()) (id, answer
 	}
 	s.mu.Unlock()
 
-	pc, err := s.api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := s.api.NewPeerConnection(webrtc.Configuration{ICEServers: s.ice})
 	if err != nil {
 		return "", "", err
 	}
@@ -254,7 +305,7 @@ func (s *Server) Offer(cam Camera, addr, offer string, onEnd func()) (id, answer
 	if err := pc.SetLocalDescription(ans); err != nil {
 		return fail(fmt.Errorf("%w: %v", ErrBadOffer, err))
 	}
-	<-gathered // host candidates on one port: at once
+	<-gathered // host candidates: at once; STUN and TURN take a round trip
 	if !strings.Contains(pc.LocalDescription().SDP, " H264/90000") {
 		return fail(fmt.Errorf("%w: none of its H.264 formats can be sent", ErrNoH264))
 	}
@@ -383,7 +434,7 @@ func (s *Server) Sessions(cam Camera) int {
 	return 0
 }
 
-// Close ends every session and closes the UDP port.
+// Close ends every session and closes the UDP and TCP ports.
 func (s *Server) Close() {
 	s.mu.Lock()
 	s.closed = true
@@ -395,6 +446,5 @@ func (s *Server) Close() {
 	for _, se := range all {
 		s.end(se, "server closing")
 	}
-	s.mux.Close()
-	s.conn.Close()
+	s.closePorts()
 }

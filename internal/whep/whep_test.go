@@ -12,6 +12,7 @@ import (
 	"github.com/framecast/framecast/internal/fake"
 	"github.com/framecast/framecast/internal/hub"
 	"github.com/framecast/framecast/internal/whep"
+	"github.com/pion/webrtc/v4"
 )
 
 // bound stops a test that would hang; it is never asserted.
@@ -288,4 +289,29 @@ func splitLines(s string) []string {
 		s = s[i:]
 	}
 	return ls
+}
+
+// TestICETCP: a viewer that can use TCP only (its network blocks UDP)
+// connects to the TCP candidate on the UDP port's number and gets the
+// camera's pictures.
+func TestICETCP(t *testing.T) {
+	s := newServer(t)
+	h := h264Camera(t, "160x120")
+	c := fake.NewWHEPClientTCP(t)
+	_, answer, err := s.Offer(h, "127.0.0.1:1", c.Offer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := s.Addr().(*net.UDPAddr).Port
+	if want := fmt.Sprintf(" 127.0.0.1 %d typ host tcptype passive", port); !strings.Contains(answer, want) {
+		t.Fatalf("answer has no%s:\n%s", want, answer)
+	}
+	c.Answer(t, answer)
+	if w, hh, _, _ := c.FirstIDR(t); w != 160 || hh != 120 {
+		t.Fatalf("first IDR picture %dx%d; want 160x120", w, hh)
+	}
+	pair, err := c.PC.GetReceivers()[0].Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil || pair == nil || pair.Local.Protocol != webrtc.ICEProtocolTCP || pair.Remote.Port != uint16(port) {
+		t.Errorf("selected pair %v (%v); want TCP to port %d", pair, err, port)
+	}
 }
