@@ -345,3 +345,18 @@ func (c *credCache) put(k [sha256.Size]byte, exp time.Time) {
 	}
 	c.entries[k] = exp
 }
+
+// allowBody is allow for a request with a body, which is read only once
+// the client is known: a refused request closes the connection instead of
+// draining it, and an allowed one has timeout to send the body.
+func (s *Server) allowBody(w http.ResponseWriter, r *http.Request, cam *hub.Hub, timeout time.Duration) bool {
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now())
+	w.Header().Set("Connection", "close")
+	if !s.allow(w, r, cam) {
+		return false
+	}
+	w.Header().Del("Connection")
+	rc.SetReadDeadline(time.Now().Add(timeout))
+	return true
+}

@@ -38,16 +38,9 @@ func takesBody(r *http.Request) bool {
 func (s *Server) controlsRoute(fn func(http.ResponseWriter, *http.Request, *hub.Hub, control.Controller)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
-			// Nothing of the body is read before the client is known: a
-			// refused request closes the connection instead of draining it.
-			rc := http.NewResponseController(w)
-			rc.SetReadDeadline(time.Now())
-			w.Header().Set("Connection", "close")
-			if !s.allow(w, r, nil) {
+			if !s.allowBody(w, r, nil, controlsBodyTimeout) {
 				return
 			}
-			w.Header().Del("Connection")
-			rc.SetReadDeadline(time.Now().Add(controlsBodyTimeout))
 		} else if !s.allow(w, r, nil) {
 			return
 		}

@@ -38,16 +38,9 @@ const offerTimeout = 10 * time.Second
 // viewer limits as for a stream, whose place the session takes.
 func (s *Server) whepOffer(w http.ResponseWriter, r *http.Request, h *hub.Hub) {
 	s.cors(w)
-	// Nothing of the body is read before the client is known: a refused
-	// request closes the connection instead of draining it.
-	rc := http.NewResponseController(w)
-	rc.SetReadDeadline(time.Now())
-	w.Header().Set("Connection", "close")
-	if !s.allow(w, r, h) {
+	if !s.allowBody(w, r, h, offerTimeout) {
 		return
 	}
-	w.Header().Del("Connection")
-	rc.SetReadDeadline(time.Now().Add(offerTimeout))
 	if h.Codec() != hub.H264 {
 		httpError(w, http.StatusConflict, "camera "+strconv.Quote(h.Name())+" sends MJPEG, not H.264: watch /cam/"+h.Name()+"/stream")
 		return
