@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"image/jpeg"
 	"io"
 	"net/http"
 	"strings"
@@ -12,7 +14,7 @@ import (
 // TestH264Camera runs framecast with an H.264 camera (ffmpeg writing
 // libx264, as README's example): a WHEP viewer gets its pictures over
 // WebRTC on the UDP port of -webrtc-port, on the host of -listen, and the
-// MJPEG stream says where to watch instead.
+// snapshot is a JPEG decoded by ffmpeg.
 func TestH264Camera(t *testing.T) {
 	ff := fake.Tool(t, "ffmpeg")
 	addr := start(t, []string{"-listen", "127.0.0.1:0", "-webrtc-port", "0", "-codec", "h264", "-source",
@@ -44,12 +46,20 @@ func TestH264Camera(t *testing.T) {
 	if w, h, _, _ := c.FirstIDR(t); w != 320 || h != 240 {
 		t.Errorf("first IDR picture %dx%d, want 320x240", w, h)
 	}
-	resp, err = http.Get("http://" + addr + "/stream")
+	resp, err = http.Get("http://" + addr + "/snapshot")
 	if err != nil {
 		t.Fatal(err)
 	}
+	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("/stream of an H.264 camera: %s", resp.Status)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/snapshot of an H.264 camera: %s: %.200s", resp.Status, b)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("/snapshot of an H.264 camera: %v", err)
+	}
+	if r := img.Bounds(); r.Dx() != 320 || r.Dy() != 240 {
+		t.Errorf("/snapshot of an H.264 camera: %dx%d, want 320x240", r.Dx(), r.Dy())
 	}
 }

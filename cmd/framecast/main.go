@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
@@ -30,6 +32,7 @@ import (
 	"github.com/framecast/framecast/internal/record"
 	"github.com/framecast/framecast/internal/server"
 	"github.com/framecast/framecast/internal/source"
+	"github.com/framecast/framecast/internal/source/execsrc"
 	"github.com/framecast/framecast/internal/whep"
 )
 
@@ -163,6 +166,45 @@ func newHub(c camera, log *slog.Logger) *hub.Hub {
 	})
 }
 
+// decoderHubs makes the MJPEG hub of each H.264 camera, whose source
+// decodes the camera's pictures with ffmpeg while an MJPEG viewer or a
+// snapshot wants them. Without ffmpeg there are none, and the MJPEG routes
+// of those cameras say so.
+func decoderHubs(cams []camera, hubs []*hub.Hub, log *slog.Logger) map[*hub.Hub]*hub.Hub {
+	m := map[*hub.Hub]*hub.Hub{}
+	for i, c := range cams {
+		if hubs[i].Codec() != hub.H264 {
+			continue
+		}
+		if _, err := exec.LookPath(execsrc.DecoderArgs[0]); err != nil {
+			log.Warn("no MJPEG stream or snapshot for an H.264 camera: they need ffmpeg", "camera", c.Name, "err", err)
+			continue
+		}
+		idle := time.Duration(c.IdleTimeout)
+		if idle <= 0 {
+			// The camera runs always; decoding costs a core's share
+			// only while someone watches.
+			idle = 10 * time.Second
+		}
+		quality := c.Quality
+		m[hubs[i]] = hub.New(hub.Config{
+			Name:         c.Name,
+			Source:       &execsrc.Decoder{From: hubs[i], Cmd: execsrc.Source{Logger: log.With("camera", c.Name)}},
+			Describe:     "ffmpeg decoding " + c.describe,
+			IdleTimeout:  idle,
+			StallTimeout: time.Duration(c.StallTimeout),
+			Width:        c.Size.Width,
+			Height:       c.Size.Height,
+			NoSignal: func(w, h int, since time.Duration) ([]byte, error) {
+				return picture.NoSignal(w, h, quality, since)
+			},
+			Logger:         log,
+			DropSameFrames: c.DropSameFrames,
+		})
+	}
+	return m
+}
+
 // newRecorder makes the recorder of one camera, or returns nil when it
 // does not record.
 func newRecorder(c camera, h *hub.Hub, log *slog.Logger) *record.Recorder {
@@ -228,6 +270,10 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, ready chan<- string
 	}
 	defer closeHubs(hubs)
 	srv := newServer(cfg, hubs, log)
+	srv.Decoded = decoderHubs(cams, hubs, log)
+	defer func() { // before the cameras they watch
+		closeHubs(slices.Collect(maps.Values(srv.Decoded)))
+	}()
 	if slices.ContainsFunc(hubs, func(h *hub.Hub) bool { return h.Codec() == hub.H264 }) {
 		host, _, _ := net.SplitHostPort(cfg.Listen)
 		wc := whep.Config{UDP: net.JoinHostPort(host, strconv.Itoa(cfg.WebRTCPort)), Loopback: true, ICEServers: cfg.WebRTCICEServers, Logger: log}

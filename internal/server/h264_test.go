@@ -16,8 +16,9 @@ import (
 	"github.com/framecast/framecast/internal/whep"
 )
 
-// TestH264CameraMJPEGRoutes: an H.264 camera's MJPEG stream and snapshot
-// answer 503, saying where to watch it instead.
+// TestH264CameraMJPEGRoutes: without a decoder (no ffmpeg), an H.264
+// camera's MJPEG stream and snapshot answer 503, saying what is missing and
+// where to watch it instead.
 func TestH264CameraMJPEGRoutes(t *testing.T) {
 	h := hub.New(hub.Config{Name: "door", Source: fake.H264(t, "160x120", "30"), Codec: hub.H264, IdleTimeout: 1})
 	defer h.Close()
@@ -32,7 +33,8 @@ func TestH264CameraMJPEGRoutes(t *testing.T) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "sends H.264") || !strings.Contains(string(b), "/cam/door/whep") {
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "sends H.264") || !strings.Contains(string(b), "/cam/door/whep") ||
+			!strings.Contains(string(b), "ffmpeg") {
 			t.Errorf("%s: %d %q", p, resp.StatusCode, b)
 		}
 	}

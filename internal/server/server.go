@@ -76,6 +76,11 @@ type Server struct {
 	// WHEP serves the H.264 cameras over WebRTC at /cam/{name}/whep (and
 	// /whep); its sessions count as viewers. Nil leaves WebRTC off.
 	WHEP *whep.Server
+	// Decoded maps each H.264 camera to the MJPEG hub that decodes it
+	// (execsrc.Decoder), which its stream and snapshot routes serve; an
+	// H.264 camera missing here answers them with 503. That hub's viewers
+	// are not in status: the camera shows the decoder as one viewer.
+	Decoded map[*hub.Hub]*hub.Hub
 	// Recorders are the recorders of the cameras that record, reported in
 	// status and metrics.
 	Recorders []*record.Recorder

@@ -14,8 +14,11 @@ import (
 // short, so the viewer limits do not count them.
 func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request, h *hub.Hub) {
 	s.cors(w)
-	if s.allow(w, r, h) && !notJPEG(w, h) {
-		s.snapshot(w, r, h)
+	if !s.allow(w, r, h) {
+		return
+	}
+	if mh, ok := s.mjpegHub(w, h); ok {
+		s.snapshot(w, r, mh)
 	}
 }
 

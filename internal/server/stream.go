@@ -57,14 +57,18 @@ type partWriter interface {
 // serveStream is a stream route: CORS, auth, the viewer limits, the stream.
 func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, h *hub.Hub) {
 	s.cors(w)
-	if !s.allow(w, r, h) || notJPEG(w, h) {
+	if !s.allow(w, r, h) {
+		return
+	}
+	mh, ok := s.mjpegHub(w, h)
+	if !ok {
 		return
 	}
 	release, ok := s.admit(w, h)
 	if !ok {
 		return
 	}
-	s.stream(w, r, h, release)
+	s.stream(w, r, mh, release)
 }
 
 // viewerStream is one viewer's stream: the camera, the client's writer and

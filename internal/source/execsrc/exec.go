@@ -72,11 +72,13 @@ func (s *Source) Dropped() int64 { return s.dropped.Load() }
 // and the last line it wrote to stderr, such as
 // `ffmpeg: exit status 1: rtsp://cam/: Connection refused`.
 func (s *Source) Run(ctx context.Context, emit func(mjpeg.Frame)) error {
-	return s.run(ctx, func(r io.Reader) error { return s.read(r, emit) })
+	return s.run(ctx, func(r io.Reader) error { return s.read(r, emit) }, nil)
 }
 
-// run runs the command, handing its stdout to read, until ctx ends.
-func (s *Source) run(ctx context.Context, read func(io.Reader) error) error {
+// run runs the command, handing its stdout to read, until ctx ends. With
+// write set, write feeds the command's stdin until its ctx ends (the run
+// ends) or it fails; the stdin then closes.
+func (s *Source) run(ctx context.Context, read func(io.Reader) error, write func(context.Context, io.Writer) error) error {
 	if len(s.Args) == 0 || s.Args[0] == "" {
 		return errors.New("exec: no command given")
 	}
@@ -90,7 +92,7 @@ func (s *Source) run(ctx context.Context, read func(io.Reader) error) error {
 	if grace <= 0 {
 		grace = DefaultGrace
 	}
-	c, err := s.start(prog, log, grace, read)
+	c, err := s.start(prog, log, grace, read, write)
 	if err != nil {
 		return err
 	}
@@ -111,9 +113,12 @@ type command struct {
 	outR, errR *os.File
 	stderr     stderrLog
 
-	errDone  chan struct{} // stderr copied
-	readDone chan error    // stdout read to its end
-	waitDone chan error    // the leader waited for
+	inW       *os.File           // the command's stdin; nil without write
+	stopWrite context.CancelFunc // ends write
+	writeDone chan struct{}      // write returned
+	errDone   chan struct{}      // stderr copied
+	readDone  chan error         // stdout read to its end
+	waitDone  chan error         // the leader waited for
 
 	readErr, waitErr error
 	readOver, exited bool
@@ -121,7 +126,7 @@ type command struct {
 
 // start starts the command in a process group of its own, with goroutines
 // that hand its stdout to read, copy its stderr to the log and wait for it.
-func (s *Source) start(prog string, log *slog.Logger, grace time.Duration, read func(io.Reader) error) (*command, error) {
+func (s *Source) start(prog string, log *slog.Logger, grace time.Duration, read func(io.Reader) error, write func(context.Context, io.Writer) error) (*command, error) {
 	cmd := exec.Command(s.Args[0], s.Args[1:]...)
 	if cmd.Err != nil {
 		return nil, cmd.Err // exec: "nosuch": executable file not found in $PATH
@@ -140,13 +145,30 @@ func (s *Source) start(prog string, log *slog.Logger, grace time.Duration, read 
 		return nil, err
 	}
 	cmd.Stdout, cmd.Stderr = outW, errW
+	var inR, inW *os.File
+	if write != nil {
+		if inR, inW, err = os.Pipe(); err != nil {
+			outR.Close()
+			outW.Close()
+			errR.Close()
+			errW.Close()
+			return nil, err
+		}
+		cmd.Stdin = inR
+	}
 	err = cmd.Start()
 	// The child holds its own copies; ours must go so EOF can arrive.
 	outW.Close()
 	errW.Close()
+	if inR != nil {
+		inR.Close()
+	}
 	if err != nil {
 		outR.Close()
 		errR.Close()
+		if inW != nil {
+			inW.Close()
+		}
 		var pe *fs.PathError
 		if errors.As(err, &pe) { // "fork/exec /x: ..." says more than users need
 			return nil, fmt.Errorf("%s: %w", pe.Path, pe.Err)
@@ -165,6 +187,18 @@ func (s *Source) start(prog string, log *slog.Logger, grace time.Duration, read 
 	}()
 	go func() { c.readDone <- read(outR) }()
 	go func() { c.waitDone <- cmd.Wait() }()
+	if write != nil {
+		var wctx context.Context
+		wctx, c.stopWrite = context.WithCancel(context.Background())
+		c.inW, c.writeDone = inW, make(chan struct{})
+		go func() {
+			defer close(c.writeDone)
+			if err := write(wctx, inW); err != nil && wctx.Err() == nil {
+				log.Debug("feeding the command stopped", "err", err)
+			}
+			inW.Close() // EOF: the command finishes what it has and exits
+		}()
+	}
 	return c, nil
 }
 
@@ -228,6 +262,11 @@ func (c *command) finish() {
 	// our ends ends the readers regardless.
 	c.outR.Close()
 	c.errR.Close()
+	if c.inW != nil {
+		c.stopWrite()
+		c.inW.Close() // ends a write blocked on a full pipe
+		<-c.writeDone
+	}
 	if !c.readOver {
 		c.readErr = <-c.readDone
 	}

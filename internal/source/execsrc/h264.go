@@ -15,7 +15,7 @@ import (
 // writes. MaxFrameSize bounds one access unit; zero means
 // h264.DefaultMaxAUSize. Dropped counts the access units dropped.
 func (s *Source) RunH264(ctx context.Context, emit func(h264.AccessUnit)) error {
-	return s.run(ctx, func(r io.Reader) error { return s.readH264(r, emit) })
+	return s.run(ctx, func(r io.Reader) error { return s.readH264(r, emit) }, nil)
 }
 
 // readH264 splits r into access units and emits them until r ends.
