@@ -3,6 +3,7 @@ package execsrc
 import (
 	"context"
 	"io"
+	"sync/atomic"
 
 	"github.com/framecast/framecast/internal/hub"
 	"github.com/framecast/framecast/pkg/mjpeg"
@@ -34,18 +35,42 @@ func (d *Decoder) Run(ctx context.Context, emit func(mjpeg.Frame)) error {
 	}
 	v := d.From.Join("decoder")
 	defer v.Leave()
-	return d.Cmd.run(ctx, func(r io.Reader) error { return d.Cmd.read(r, emit) },
-		func(ctx context.Context, w io.Writer) error { return d.feed(ctx, v, w) })
+	var skip atomic.Int64
+	return d.Cmd.run(ctx,
+		func(r io.Reader) error {
+			return d.Cmd.read(r, func(f mjpeg.Frame) {
+				// The pictures before the newest one at the start are
+				// decoded only to reach it: a snapshot is of now.
+				if skip.Add(-1) < 0 {
+					emit(f)
+				}
+			})
+		},
+		func(ctx context.Context, w io.Writer) error { return d.feed(ctx, v, w, &skip) })
 }
 
 // feed writes the camera's access units to w from the start of a group of
-// pictures, so that decoding starts at an IDR picture.
-func (d *Decoder) feed(ctx context.Context, v *hub.Viewer, w io.Writer) error {
+// pictures, so that decoding starts at an IDR picture. It first sets skip
+// to the number of pictures it writes before the newest one there was then.
+func (d *Decoder) feed(ctx context.Context, v *hub.Viewer, w io.Writer, skip *atomic.Int64) error {
 	var prev *hub.Frame
 	for {
 		f, err := d.From.NextAU(ctx, prev)
 		if err != nil {
 			return err
+		}
+		if prev == nil {
+			n := uint64(1)
+			if l := d.From.Latest(); l != nil && l.Seq > f.Seq {
+				n += l.Seq - f.Seq
+			}
+			skip.Store(int64(n))
+			// ffmpeg reads until its second IDR picture before it decodes
+			// any (a GOP, 2 s at many cameras' settings): it gets the
+			// first one twice.
+			if _, err := w.Write(f.Data); err != nil {
+				return err
+			}
 		}
 		if _, err := w.Write(f.Data); err != nil {
 			return err
