@@ -36,6 +36,9 @@ func TestWebRTCPlays(t *testing.T) {
 	if n := w.Sessions(h); n != 1 {
 		t.Errorf("%d WebRTC sessions, want 1", n)
 	}
+	// The server decodes an H.264 camera's snapshot (ffmpeg), so the page
+	// offers it as for an MJPEG camera.
+	tb.wait("Snapshot to be offered", `!document.getElementById("snap").disabled`)
 	tb.wait("the page to leave", `(location.href = "about:blank", true)`)
 	fake.WaitFor(t, "the session to end", func() bool { return w.Sessions(h) == 0 })
 }

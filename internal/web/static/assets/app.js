@@ -622,8 +622,9 @@
     setText(el.age, fresh && cam.frame_age_ms != null ? formatAge(cam.frame_age_ms) : "–");
     // Only a live picture is worth saving; the server would answer with
     // the no-signal card or an error otherwise.
-    // An H.264 camera has no JPEG to give (no decoder on the server).
-    el.snap.disabled = state !== "live" || rtc;
+    // An H.264 camera's JPEG comes from the server's decoder (ffmpeg); a
+    // server without one answers 503 saying so, and the toast tells it.
+    el.snap.disabled = state !== "live";
     let transport = "MJPEG";
     if (p === app.rtc) transport = "WebRTC · H.264";
     if (p === app.hls) transport = "LL-HLS · H.264" + (app.hls.engine ? " (" + app.hls.engine + ")" : "");
