@@ -258,8 +258,24 @@ func (c *command) finish() {
 	// Nothing of the group may outlive the run, even after a clean exit.
 	signalGroup(c.pgid, syscall.SIGKILL)
 	reapGroup(c.pgid)
-	// Only processes that left the group can still hold the pipes; closing
-	// our ends ends the readers regardless.
+	// The group is gone, so the readers reach EOF once they have drained
+	// what the command wrote last (its last stderr line is the error's
+	// reason). Only processes that left the group can still hold the pipes:
+	// after a short wait, closing our ends ends the readers regardless.
+	drain := time.NewTimer(drainWait)
+	defer drain.Stop()
+	errDone := c.errDone
+wait:
+	for errDone != nil || !c.readOver {
+		select {
+		case <-errDone:
+			errDone = nil
+		case c.readErr = <-c.readDone:
+			c.readOver = true
+		case <-drain.C:
+			break wait
+		}
+	}
 	c.outR.Close()
 	c.errR.Close()
 	if c.inW != nil {
@@ -272,6 +288,10 @@ func (c *command) finish() {
 	}
 	<-c.errDone
 }
+
+// drainWait bounds how long finish lets the readers drain the pipes of a
+// command whose group is gone.
+const drainWait = 500 * time.Millisecond
 
 // read splits r into frames and emits them until r ends.
 func (s *Source) read(r io.Reader, emit func(mjpeg.Frame)) error {
