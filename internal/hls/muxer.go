@@ -14,7 +14,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -299,7 +298,7 @@ func (m *Muxer) push(f *hub.Frame, slots int64, nextKey bool) {
 	p.samples = append(p.samples, &fmp4.Sample{
 		Duration:        uint32(slots * m.tick),
 		IsNonSyncSample: !f.Key,
-		Payload:         avcc(f.Data),
+		Payload:         h264.AVCC(f.Data),
 	})
 	p.dur += dur
 	m.mu.Lock()
@@ -314,25 +313,6 @@ func (m *Muxer) push(f *hub.Frame, slots int64, nextKey bool) {
 	case p.dur >= m.partDur:
 		m.closePart(false)
 	}
-}
-
-// avcc turns an Annex-B access unit into the length-prefixed NAL units of
-// an MP4 sample, leaving out access unit delimiters.
-func avcc(annexB []byte) []byte {
-	nals := h264.NALUnits(annexB)
-	n := 0
-	for _, nal := range nals {
-		n += 4 + len(nal)
-	}
-	out := make([]byte, 0, n)
-	for _, nal := range nals {
-		if h264.NALType(nal) == h264.NALAUD {
-			continue
-		}
-		out = binary.BigEndian.AppendUint32(out, uint32(len(nal)))
-		out = append(out, nal...)
-	}
-	return out
 }
 
 // closePart writes the open part and publishes it; with endSegment, the

@@ -249,7 +249,7 @@ func (r *Recorder) flush(s *segment, next *hub.Frame) bool {
 		default:
 			end = d + max(s.lastDur, timescale/30)
 		}
-		samples[i] = &fmp4.Sample{Duration: uint32(end - d), IsNonSyncSample: !f.Key, Payload: avcc(f.Data)}
+		samples[i] = &fmp4.Sample{Duration: uint32(end - d), IsNonSyncSample: !f.Key, Payload: h264.AVCC(f.Data)}
 		s.lastDur = end - d
 		s.lastDTS = d
 		d = end
@@ -304,23 +304,4 @@ func (r *Recorder) closeSegment(s *segment, next *hub.Frame) {
 	}
 	r.store.add(File{Path: s.rel, Time: s.start.UTC().Truncate(time.Second), Size: s.size})
 	r.filesMade++
-}
-
-// avcc turns an Annex-B access unit into the length-prefixed NAL units of
-// an MP4 sample, leaving out access unit delimiters.
-func avcc(annexB []byte) []byte {
-	nals := h264.NALUnits(annexB)
-	n := 0
-	for _, nal := range nals {
-		n += 4 + len(nal)
-	}
-	out := make([]byte, 0, n)
-	for _, nal := range nals {
-		if h264.NALType(nal) == h264.NALAUD {
-			continue
-		}
-		out = binary.BigEndian.AppendUint32(out, uint32(len(nal)))
-		out = append(out, nal...)
-	}
-	return out
 }
