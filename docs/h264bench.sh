@@ -6,8 +6,10 @@
 #
 #   go build -o /tmp/fc ./cmd/framecast ./cmd/framecast-load ./cmd/framecast-whep
 #   PATH=/tmp/fc:$PATH sh docs/h264bench.sh
+#   RATE='-b:v 1M -maxrate 1M -bufsize 500k' PATH=/tmp/fc:$PATH sh docs/h264bench.sh
 set -eu
 size=${SIZE:-640x480}
+rate=${RATE:-}
 dur=${DURATION:-20s}
 dir=$(mktemp -d)
 trap 'kill $fc 2>/dev/null; rm -rf "$dir"' EXIT
@@ -18,7 +20,7 @@ cameras:
   - name: h264
     codec: h264
     idle_timeout: 0s
-    source: exec:ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=$size:rate=30 -c:v libx264 -preset veryfast -tune zerolatency -profile:v baseline -g 60 -f h264 -
+    source: exec:ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=$size:rate=30 -c:v libx264 -preset veryfast -tune zerolatency -profile:v baseline -g 60 $rate -f h264 -
   - name: mjpeg
     idle_timeout: 0s
     source: exec:ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=$size:rate=30 -c:v mjpeg -q:v 5 -f mjpeg -
@@ -27,7 +29,7 @@ framecast -config "$dir/framecast.yaml" >"$dir/log" 2>&1 &
 fc=$!
 sleep 3
 echo "== $(date -u +%FT%TZ) $size@30, loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "-- H.264 over WebRTC (libx264 veryfast zerolatency, CRF 23, keyframe every 2 s)"
+echo "-- H.264 over WebRTC (libx264 veryfast zerolatency, ${rate:-CRF 23}, keyframe every 2 s)"
 framecast-whep -url http://127.0.0.1:18080/cam/h264/whep -n 1 -duration "$dur"
 echo "-- MJPEG (-q:v 5)"
 framecast-load -url http://127.0.0.1:18080/cam/mjpeg/stream -n 1 -warmup 2s -duration "$dur" 2>&1 | grep -i -E "throughput|MB/s|bytes|fps" | head -5
