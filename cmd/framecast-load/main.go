@@ -32,6 +32,8 @@ import (
 	"runtime/debug"
 	"syscall"
 	"time"
+
+	"github.com/framecast/framecast/internal/procstat"
 )
 
 func main() {
@@ -135,7 +137,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serveReference(ctx, c, stdout, stderr)
 	}
 	rep := report{Label: c.label, N: c.n, Slow: c.slow, SlowRate: c.slowRate, FPS: c.fps,
-		Seconds: c.duration.Seconds() * float64(c.rounds), Rounds: c.rounds, Date: time.Now().UTC().Format(time.RFC3339), LoadBefore: loadAverage()}
+		Seconds: c.duration.Seconds() * float64(c.rounds), Rounds: c.rounds, Date: time.Now().UTC().Format(time.RFC3339), LoadBefore: procstat.LoadAverage()}
 	var fc target
 	if c.url != "" {
 		if fc, err = parseTarget(c.url); err != nil {
@@ -170,7 +172,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if fcRounds != nil {
 		rep.Framecast = summarize(c.urlName, fcRounds)
 	}
-	rep.LoadAfter = loadAverage()
+	rep.LoadAfter = procstat.LoadAverage()
 	if rep.Reference != nil && rep.Framecast != nil {
 		rep.Ratio = ratios(rep.Framecast, rep.Reference)
 	}

@@ -6,8 +6,11 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/framecast/framecast/internal/procstat"
 )
 
 // result is what one measured server delivered in the window.
@@ -111,14 +114,14 @@ func collect(ctx context.Context, c *config, t target, pid int) (*round, error) 
 		if pid == 0 {
 			return
 		}
-		if rss, _, err := memory(pid); err == nil && rss > rd.peak {
+		if rss, _, err := procstat.Memory(pid); err == nil && rss > rd.peak {
 			rd.peak = rss
 		}
 	}
 	var cpu0 time.Duration
 	if pid != 0 {
 		var err error
-		if cpu0, err = cpuTime(pid); err != nil {
+		if cpu0, err = procstat.CPU(pid); err != nil {
 			return abort(err)
 		}
 	}
@@ -144,13 +147,13 @@ loop:
 	rd.secs = time.Since(begin).Seconds()
 	rd.self = selfCPU() - self0
 	if pid != 0 {
-		cpu1, err := cpuTime(pid)
+		cpu1, err := procstat.CPU(pid)
 		if err != nil {
 			wg.Wait()
 			return nil, err
 		}
 		sampleMem()
-		_, rd.hwm, _ = memory(pid)
+		_, rd.hwm, _ = procstat.Memory(pid)
 		rd.cpu = cpu1 - cpu0
 	}
 	wg.Wait()
@@ -286,4 +289,12 @@ func printTable(w io.Writer, rep *report) {
 		fmt.Fprintf(w, "framecast/reference: CPU per MB %.2fx, p50 latency +%.2f ms, p99 %.2fx, RSS %.2fx\n",
 			rep.Ratio["cpu_ms_per_mb"], rep.Ratio["lat_p50_added_ms"], rep.Ratio["lat_p99_ms"], rep.Ratio["rss_max_mb"])
 	}
+}
+
+// selfCPU returns the CPU time this process has used, to show the load tool
+// is not the bottleneck.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

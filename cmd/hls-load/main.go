@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/framecast/framecast/internal/hls"
+	"github.com/framecast/framecast/internal/procstat"
 )
 
 func main() {
@@ -107,7 +108,7 @@ func run(ctx context.Context, args []string) error {
 				}
 				return err
 			}
-			fmt.Printf("| %d | %s | %.0f | %.0f | %s | %s | %d | %s |\n", n, mode, r.reqs, r.bytes, r.cpu, r.lag, r.late, loadavg())
+			fmt.Printf("| %d | %s | %.0f | %.0f | %s | %s | %d | %s |\n", n, mode, r.reqs, r.bytes, r.cpu, r.lag, r.late, procstat.LoadAverage())
 			if ctx.Err() != nil {
 				break
 			}
@@ -144,7 +145,7 @@ func measure(ctx context.Context, playlist string, n int, d time.Duration, pid i
 	rctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	req0, bytes0 := c.reqs.Load(), c.bytes.Load()
-	cpu0, _ := cpuTime(pid)
+	cpu0, _ := procstat.CPU(pid)
 	start := time.Now()
 	var wg sync.WaitGroup
 	players := make([]*hls.Player, n)
@@ -157,7 +158,7 @@ func measure(ctx context.Context, playlist string, n int, d time.Duration, pid i
 	secs := time.Since(start).Seconds()
 	r := result{reqs: float64(c.reqs.Load()-req0) / secs, bytes: float64(c.bytes.Load()-bytes0) / secs, cpu: "-"}
 	if pid > 0 {
-		if cpu1, err := cpuTime(pid); err == nil {
+		if cpu1, err := procstat.CPU(pid); err == nil {
 			r.cpu = fmt.Sprintf("%.1f%%", 100*(cpu1-cpu0).Seconds()/secs)
 		}
 	}
@@ -281,34 +282,4 @@ func startNginx(bin, conf, origin string) (string, func(), error) {
 	}
 	stop()
 	return "", nil, errors.New("nginx does not listen; see its error log")
-}
-
-// loadavg returns the 1-minute load average.
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "-"
-	}
-	f := strings.Fields(string(b))
-	return f[0]
-}
-
-// cpuTime returns the user+system CPU time process pid has used so far
-// (utime and stime of /proc/PID/stat, in USER_HZ = 100 ticks a second).
-func cpuTime(pid int) (time.Duration, error) {
-	if pid <= 0 {
-		return 0, errors.New("no pid")
-	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0, errors.New("short /proc stat")
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / 100, nil
 }

@@ -1,11 +1,12 @@
-package main
+// Package procstat reads what the benchmark tools measure of a process
+// from Linux's /proc: its CPU time and its memory.
+package procstat
 
 import (
 	"bytes"
 	"fmt"
 	"os"
 	"strconv"
-	"syscall"
 	"time"
 )
 
@@ -13,8 +14,9 @@ import (
 // is 100 on every Linux architecture framecast targets.
 const clockTick = 100
 
-// cpuTime returns the user+system CPU time process pid has used so far.
-func cpuTime(pid int) (time.Duration, error) {
+// CPU returns the user+system CPU time process pid has used so far (utime
+// and stime of /proc/PID/stat; its children's are not counted).
+func CPU(pid int) (time.Duration, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
@@ -37,8 +39,8 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clockTick, nil
 }
 
-// memory returns VmRSS and VmHWM (peak RSS) of process pid, in bytes.
-func memory(pid int) (rss, hwm int64, err error) {
+// Memory returns VmRSS and VmHWM (peak RSS) of process pid, in bytes.
+func Memory(pid int) (rss, hwm int64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, 0, err
@@ -57,8 +59,7 @@ func memory(pid int) (rss, hwm int64, err error) {
 		default:
 			continue
 		}
-		f := bytes.Fields(v)
-		if len(f) >= 1 {
+		if f := bytes.Fields(v); len(f) >= 1 {
 			n, _ := strconv.ParseInt(string(f[0]), 10, 64)
 			*dst = n << 10 // kB
 		}
@@ -66,17 +67,9 @@ func memory(pid int) (rss, hwm int64, err error) {
 	return rss, hwm, nil
 }
 
-// selfCPU returns the CPU time this process has used, to show the load tool
-// is not the bottleneck.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// loadAverage returns the first field of /proc/loadavg, to note how busy the
-// shared machine was.
-func loadAverage() string {
+// LoadAverage returns the first field of /proc/loadavg (the 1-minute load
+// average), or "?", to note how busy a shared machine was.
+func LoadAverage() string {
 	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
 		return "?"
