@@ -8,6 +8,7 @@ import (
 	"github.com/framecast/framecast/pkg/h264"
 	"github.com/pion/ice/v4"
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 )
@@ -22,6 +23,10 @@ type WHEPClient struct {
 	Offer string
 	// Pics receives every picture, as an Annex-B access unit.
 	Pics chan []byte
+	// RTP receives every RTP packet, retransmissions too.
+	RTP chan *rtp.Packet
+	// RTCP receives every RTCP packet the server sends.
+	RTCP chan rtcp.Packet
 }
 
 // NewWHEPClient makes a client and its offer; it is closed when t ends.
@@ -64,12 +69,26 @@ func newWHEPClient(t testing.TB, conn net.PacketConn, network webrtc.NetworkType
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &WHEPClient{PC: pc, Pics: make(chan []byte, 10000)}
+	c := &WHEPClient{PC: pc, Pics: make(chan []byte, 10000), RTP: make(chan *rtp.Packet, 10000), RTCP: make(chan rtcp.Packet, 1000)}
 	t.Cleanup(func() { pc.Close() })
 	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 		t.Fatal(err)
 	}
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	pc.OnTrack(func(tr *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+		go func() {
+			for {
+				pkts, _, err := r.ReadRTCP()
+				if err != nil {
+					return
+				}
+				for _, p := range pkts {
+					select {
+					case c.RTCP <- p:
+					default: // nobody reads: drop
+					}
+				}
+			}
+		}()
 		var pkt codecs.H264Packet
 		var au []byte
 		key := false
@@ -77,6 +96,10 @@ func newWHEPClient(t testing.TB, conn net.PacketConn, network webrtc.NetworkType
 			p, _, err := tr.ReadRTP()
 			if err != nil {
 				return
+			}
+			select {
+			case c.RTP <- p:
+			default:
 			}
 			b, err := pkt.Unmarshal(p.Payload)
 			if err != nil {

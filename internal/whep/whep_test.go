@@ -13,6 +13,8 @@ import (
 	"github.com/framecast/framecast/internal/fake"
 	"github.com/framecast/framecast/internal/hub"
 	"github.com/framecast/framecast/internal/whep"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -338,5 +340,128 @@ func TestICETCP(t *testing.T) {
 	pair, err := c.PC.GetReceivers()[0].Transport().ICETransport().GetSelectedCandidatePair()
 	if err != nil || pair == nil || pair.Local.Protocol != webrtc.ICEProtocolTCP || pair.Remote.Port != uint16(port) {
 		t.Errorf("selected pair %v (%v); want TCP to port %d", pair, err, port)
+	}
+}
+
+// lossyConn loses the drop-th RTP packet that comes in (counting those over
+// 500 bytes: video, not RTCP), below SRTP as a network would.
+type lossyConn struct {
+	net.PacketConn
+	drop, n int
+	lost    chan struct{}
+}
+
+func (c *lossyConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	for {
+		n, addr, err := c.PacketConn.ReadFrom(b)
+		// RFC 7983: RTP and RTCP begin with a byte of 128 to 191.
+		if err == nil && n > 500 && b[0] >= 128 && b[0] <= 191 {
+			if c.n++; c.n == c.drop {
+				close(c.lost)
+				continue
+			}
+		}
+		return n, addr, err
+	}
+}
+
+// nextRTP returns the client's next RTP packet.
+func nextRTP(t *testing.T, c *fake.WHEPClient) *rtp.Packet {
+	t.Helper()
+	select {
+	case p := <-c.RTP:
+		return p
+	case <-time.After(bound):
+		t.Fatal("no RTP packet within a minute")
+		return nil
+	}
+}
+
+// TestNACK: a packet lost on the way and asked for again (NACK) is sent
+// again, with its sequence number.
+func TestNACK(t *testing.T) {
+	s := newServer(t)
+	h := h264Camera(t, "320x240")
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lossy := &lossyConn{PacketConn: conn, drop: 40, lost: make(chan struct{})}
+	c := fake.NewWHEPClientOn(t, lossy)
+	_, answer, err := s.Offer(h, "127.0.0.1:1", c.Offer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Answer(t, answer)
+	// The packets after the lost one show the gap.
+	p := nextRTP(t, c)
+	var missing []uint16
+	for next := p.SequenceNumber + 1; len(missing) == 0; next = p.SequenceNumber + 1 {
+		p = nextRTP(t, c)
+		for q := next; q != p.SequenceNumber && p.SequenceNumber-next < 1<<15; q++ {
+			missing = append(missing, q)
+		}
+	}
+	<-lossy.lost
+	if err := c.PC.WriteRTCP([]rtcp.Packet{&rtcp.TransportLayerNack{MediaSSRC: p.SSRC, Nacks: rtcp.NackPairsFromSequenceNumbers(missing)}}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if q := nextRTP(t, c); q.SequenceNumber == missing[0] {
+			if q.SSRC != p.SSRC || len(q.Payload) == 0 {
+				t.Errorf("the packet sent again: SSRC %d, %d bytes; want SSRC %d and its payload", q.SSRC, len(q.Payload), p.SSRC)
+			}
+			return
+		}
+	}
+}
+
+// TestSenderReports: the server sends RTCP sender reports of the video it
+// sends (players use them to measure the round trip and to sync).
+func TestSenderReports(t *testing.T) {
+	s := newServer(t)
+	h := h264Camera(t, "160x120")
+	c := fake.NewWHEPClient(t)
+	_, answer, err := s.Offer(h, "127.0.0.1:1", c.Offer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Answer(t, answer)
+	ssrc := nextRTP(t, c).SSRC
+	for {
+		select {
+		case p := <-c.RTCP:
+			if sr, ok := p.(*rtcp.SenderReport); ok && sr.SSRC == ssrc && sr.PacketCount > 0 {
+				return
+			}
+		case <-time.After(bound):
+			t.Fatal("no sender report within a minute")
+		}
+	}
+}
+
+// TestPLI: a viewer that reports a picture lost (PLI) mid-GOP gets the GOP
+// again from its IDR picture, not the camera's next one (keyframes 20 s
+// apart).
+func TestPLI(t *testing.T) {
+	s := newServer(t)
+	h := hub.New(hub.Config{Name: "door", Source: fake.H264(t, "160x120", "600"), Codec: hub.H264, IdleTimeout: time.Millisecond})
+	t.Cleanup(h.Close)
+	c := fake.NewWHEPClient(t)
+	_, answer, err := s.Offer(h, "127.0.0.1:1", c.Offer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Answer(t, answer)
+	_, _, _, head := c.FirstIDR(t)
+	for range 20 {
+		<-c.Pics
+	}
+	ssrc := nextRTP(t, c).SSRC
+	if err := c.PC.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, got := c.FirstIDR(t); !bytes.Equal(got, head) {
+		t.Error("after a PLI: an IDR picture other than the GOP's")
 	}
 }
