@@ -14,20 +14,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,8 +59,23 @@ func run(ctx context.Context, args []string) error {
 	pid := fs.Int("pid", 0, "framecast's process id, for its CPU")
 	nginx := fs.String("nginx", "/usr/sbin/nginx", "nginx to run")
 	conf := fs.String("conf", "deploy/nginx-framecast.conf", "the nginx configuration to run")
+	profile := fs.String("cpuprofile", "", "write hls-load's own CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	// A thousand players allocate a request and an answer each, ten times
+	// a second: collecting less often leaves the cores to them.
+	debug.SetGCPercent(400)
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	u, err := url.Parse(*target)
 	if err != nil || u.Host == "" {
@@ -84,7 +100,7 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("| players | path | requests/s at framecast | bytes/s at framecast | framecast CPU | distance to live p50 / p90 / max | players over 3 s | load average |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| players | path | requests/s at framecast | bytes/s at framecast | framecast CPU | distance to live p50 / p90 / max | players over 3 s | skips to live (players) | load average |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, mode := range strings.Split(*modes, ",") {
 		front := c.addr
 		var stopNginx func()
@@ -108,7 +124,7 @@ func run(ctx context.Context, args []string) error {
 				}
 				return err
 			}
-			fmt.Printf("| %d | %s | %.0f | %.0f | %s | %s | %d | %s |\n", n, mode, r.reqs, r.bytes, r.cpu, r.lag, r.late, procstat.LoadAverage())
+			fmt.Printf("| %d | %s | %.0f | %.0f | %s | %s | %d | %d (%d) | %s |\n", n, mode, r.reqs, r.bytes, r.cpu, r.lag, r.late, r.skips, r.skipped, procstat.LoadAverage())
 			if ctx.Err() != nil {
 				break
 			}
@@ -128,7 +144,10 @@ type result struct {
 	reqs, bytes float64 // per second at framecast
 	cpu         string
 	lag         string
-	late        int // players with a part more than 3 s behind live
+	late        int // players with a part more than 3 s behind live, or none
+	skips       int // jumps to the live edge, of all players
+	skipped     int // players that jumped
+	partless    int // players that got no part
 }
 
 // measure runs n players for d and reports what reached framecast.
@@ -171,6 +190,14 @@ func measure(ctx context.Context, playlist string, n int, d time.Duration, pid i
 				log.Printf("player %d: %v", i, errs[i])
 			}
 		}
+		if p.Parts == 0 {
+			r.partless++
+			r.late++ // nowhere near live
+		}
+		r.skips += p.Skips
+		if p.Skips > 0 {
+			r.skipped++
+		}
 		// The first parts are older: a player starts a few parts behind.
 		lags := p.Lag[min(len(p.Lag), 5):]
 		all = append(all, lags...)
@@ -181,6 +208,9 @@ func measure(ctx context.Context, playlist string, n int, d time.Duration, pid i
 	if failed > 0 {
 		log.Printf("%d of %d players failed", failed, n)
 	}
+	if r.partless > 0 {
+		log.Printf("%d of %d players got no part in the run: the machine could not start them all", r.partless, n)
+	}
 	slices.Sort(all)
 	if len(all) > 0 {
 		q := func(f float64) string { return all[int(f*float64(len(all)-1))].Round(10 * time.Millisecond).String() }
@@ -189,47 +219,85 @@ func measure(ctx context.Context, playlist string, n int, d time.Duration, pid i
 	return r, nil
 }
 
-// counter is a reverse proxy in front of framecast counting what passes.
+// counter is a TCP proxy in front of framecast counting what passes: the
+// requests (each ends its header with a blank line; a player's GET has no
+// body) and the bytes of the answers, headers included. It only copies
+// bytes, without parsing HTTP, so it costs little beside the players.
 type counter struct {
+	origin      string
 	addr        string
 	reqs, bytes atomic.Int64
 }
 
 func startCounter(origin string) (*counter, error) {
-	c := &counter{}
-	rp := &httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) {
-			r.Out.URL.Scheme, r.Out.URL.Host = "http", origin
-			r.Out.Host = r.In.Host
-		},
-		Transport: &http.Transport{MaxIdleConnsPerHost: 4096},
-		ModifyResponse: func(resp *http.Response) error {
-			resp.Body = &countingBody{ReadCloser: resp.Body, n: &c.bytes}
-			return nil
-		},
-		ErrorLog: log.New(io.Discard, "", 0),
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	c.addr = ln.Addr().String()
-	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c.reqs.Add(1)
-		rp.ServeHTTP(w, r)
-	}))
+	c := &counter{origin: origin, addr: ln.Addr().String()}
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go c.serve(conn.(*net.TCPConn))
+		}
+	}()
 	return c, nil
 }
 
-type countingBody struct {
-	io.ReadCloser
-	n *atomic.Int64
-}
-
-func (b *countingBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	b.n.Add(int64(n))
-	return n, err
+// serve passes one connection's requests to framecast and its answers back.
+func (c *counter) serve(down *net.TCPConn) {
+	defer down.Close()
+	up, err := net.Dial("tcp", c.origin)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	go func() {
+		defer down.CloseWrite()
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := up.Read(buf)
+			c.bytes.Add(int64(n))
+			if n > 0 {
+				if _, err := down.Write(buf[:n]); err != nil {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	buf := make([]byte, 4<<10)
+	end := []byte("\r\n\r\n")
+	var last [3]byte // the stream's last three bytes so far
+	for {
+		n, err := down.Read(buf)
+		if n > 0 {
+			reqs := bytes.Count(buf[:n], end)
+			// A blank line split across two reads.
+			var join [6]byte
+			copy(join[:3], last[:])
+			k := copy(join[3:], buf[:n])
+			reqs += bytes.Count(join[:3+k], end) - bytes.Count(join[3:3+k], end)
+			if n >= 3 {
+				copy(last[:], buf[n-3:n])
+			} else {
+				copy(last[:], join[k:3+k])
+			}
+			c.reqs.Add(int64(reqs))
+			if _, err := up.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			up.(*net.TCPConn).CloseWrite()
+			return
+		}
+	}
 }
 
 // startNginx runs nginx with conf in front of origin, in a temporary

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -113,30 +114,58 @@ func ParsePlaylist(b []byte) (*Playlist, error) {
 	return pl, sc.Err()
 }
 
-// Player fetches a live LL-HLS stream the way a player does: the playlist,
-// the init segment, then blocking playlist reloads for the next part and
-// every new part, from the live edge on. It keeps nothing but counts.
+// Player fetches a live LL-HLS stream the way hls.js and Safari do: the
+// playlist, the init segment, then blocking playlist reloads for the next
+// part and every new part, from the live edge on. A player that falls
+// behind skips ahead as they do: when a part it wants is gone (404 or 410)
+// or a part it got was more than three target durations behind live, it
+// reloads the playlist and starts again at the live edge. It keeps nothing
+// but counts.
 type Player struct {
 	// URL is the playlist's address, with any ?token=.
 	URL string
 	// Client makes the requests; nil means http.DefaultClient.
 	Client *http.Client
 	// Got, when set, is called with every part fetched (for checks), the
-	// init segment first with a Listed of Part -1 and no URI.
+	// init segment first with a Listed of Part -1 and no URI. A player
+	// behind the parts the playlist lists fetches a whole segment (Part -1).
 	Got func(l Listed, data []byte)
 
 	// Requests and Bytes count what was fetched.
 	Requests, Bytes int64
-	// Parts counts the parts fetched.
+	// Parts counts the parts (and whole segments) fetched.
 	Parts int
+	// Skips counts the jumps to the live edge.
+	Skips int
 	// Lag is the distance to live of each part when it was in: how long
 	// after its last picture was taken the player had all of it.
 	Lag []time.Duration
+
+	buf []byte // a playlist's bytes, reused
 }
+
+// errBehind is why a player skips to the live edge.
+var errBehind = errors.New("behind live")
+
+// statusError is an answer other than 200 OK.
+type statusError struct {
+	code int
+	msg  string
+}
+
+func (e *statusError) Error() string { return e.msg }
 
 // Run plays until ctx ends or parts parts were fetched (0: no limit). It
 // returns nil then, and the first failed request's error otherwise.
 func (p *Player) Run(ctx context.Context, parts int) error {
+	err := p.run(ctx, parts)
+	if ctx.Err() != nil {
+		return nil // the end asked for
+	}
+	return err
+}
+
+func (p *Player) run(ctx context.Context, parts int) error {
 	base, err := url.Parse(p.URL)
 	if err != nil {
 		return err
@@ -145,57 +174,116 @@ func (p *Player) Run(ctx context.Context, parts int) error {
 	if err != nil {
 		return err
 	}
-	initData, err := p.get(ctx, base, pl.Init)
+	if err := p.fetch(ctx, base, Listed{URI: pl.Init, Part: -1}, false); err != nil {
+		return err
+	}
+	for {
+		at, err := edge(pl)
+		if err == nil {
+			err = p.follow(ctx, base, pl, at, parts)
+		}
+		if !errors.Is(err, errBehind) {
+			return err
+		}
+		p.Skips++
+		if pl, err = p.playlist(ctx, base, ""); err != nil {
+			return err
+		}
+	}
+}
+
+// edge returns where a player starts: the newest independent part, near
+// live and where decoding can begin.
+func edge(pl *Playlist) (Listed, error) {
+	for i := len(pl.Parts) - 1; i >= 0; i-- {
+		if pl.Parts[i].Independent {
+			return pl.Parts[i], nil
+		}
+	}
+	return Listed{}, errors.New("the playlist lists no independent part")
+}
+
+// follow fetches the parts from part at on, then waits for more, until ctx
+// ends or parts parts were fetched. It returns errBehind when the player
+// should skip to the live edge.
+func (p *Player) follow(ctx context.Context, base *url.URL, pl *Playlist, at Listed, parts int) error {
+	msn, part := at.MSN, at.Part // the next part wanted
+	for ctx.Err() == nil && (parts == 0 || p.Parts < parts) {
+		l, ok := pl.next(msn, part)
+		if !ok {
+			if msn < pl.MediaSequence {
+				return errBehind // it left the playlist
+			}
+			// Wait for it: the same request every player at the live
+			// edge sends, which a cache collapses.
+			var err error
+			if pl, err = p.playlist(ctx, base, fmt.Sprintf("_HLS_msn=%d&_HLS_part=%d", msn, part)); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := p.fetch(ctx, base, l, true); err != nil {
+			return err
+		}
+		if p.Lag[len(p.Lag)-1] > 3*time.Duration(max(pl.TargetDuration, 1))*time.Second {
+			return errBehind
+		}
+		msn, part = l.MSN, l.Part+1
+		if l.Part < 0 {
+			msn, part = l.MSN+1, 0
+		}
+	}
+	return nil
+}
+
+// next returns what to fetch for part part of segment msn: that part, the
+// first part of the next segment when msn has no more parts, or the whole
+// segment when the playlist no longer lists its parts. It reports false
+// when the playlist lists none of them.
+func (pl *Playlist) next(msn uint64, part int) (Listed, bool) {
+	for _, l := range pl.Parts {
+		if l.MSN == msn && l.Part == part {
+			return l, true
+		}
+	}
+	if msn >= pl.NextMSN {
+		return Listed{}, false // being made
+	}
+	if len(pl.Parts) > 0 && msn >= pl.Parts[0].MSN {
+		return pl.next(msn+1, 0) // segment msn is whole and had part parts
+	}
+	for _, s := range pl.Segments {
+		if s.MSN == msn {
+			return s, true
+		}
+	}
+	return Listed{}, false
+}
+
+// fetch gets l (the init segment when it is not live) and counts it. A
+// part that is gone or not there gives errBehind.
+func (p *Player) fetch(ctx context.Context, base *url.URL, l Listed, live bool) error {
+	var sink []byte
+	if p.Got != nil {
+		sink = []byte{}
+	}
+	data, err := p.get(ctx, base, l.URI, sink)
+	var se *statusError
+	if live && errors.As(err, &se) && (se.code == http.StatusGone || se.code == http.StatusNotFound) {
+		return fmt.Errorf("%w: %v", errBehind, err)
+	}
 	if err != nil {
 		return err
 	}
+	if live {
+		p.Parts++
+		p.Lag = append(p.Lag, time.Since(l.End))
+	}
 	if p.Got != nil {
-		p.Got(Listed{Part: -1}, initData)
-	}
-	// Start at the newest independent part, as players start near live.
-	var last Listed
-	for _, l := range pl.Parts {
-		if l.Independent {
-			last = l
+		if !live {
+			l = Listed{Part: -1}
 		}
-	}
-	if last.URI == "" {
-		return errors.New("the playlist lists no independent part")
-	}
-	last.Part-- // fetch it below
-	err = p.follow(ctx, base, pl, last, parts)
-	if ctx.Err() != nil {
-		return nil // the end asked for
-	}
-	return err
-}
-
-// follow fetches the parts after last, then waits for more, until ctx ends
-// or parts parts were fetched.
-func (p *Player) follow(ctx context.Context, base *url.URL, pl *Playlist, last Listed, parts int) error {
-	var err error
-	for ctx.Err() == nil && (parts == 0 || p.Parts < parts) {
-		for _, l := range pl.Parts {
-			if l.MSN < last.MSN || l.MSN == last.MSN && l.Part <= last.Part {
-				continue
-			}
-			data, err := p.get(ctx, base, l.URI)
-			if err != nil {
-				return err
-			}
-			p.Parts++
-			p.Lag = append(p.Lag, time.Since(l.End))
-			if p.Got != nil {
-				p.Got(l, data)
-			}
-			last = l
-		}
-		// Wait for the part after the last one: the same request every
-		// player at the live edge sends, which a cache collapses.
-		q := fmt.Sprintf("_HLS_msn=%d&_HLS_part=%d", last.MSN, last.Part+1)
-		if pl, err = p.playlist(ctx, base, q); err != nil {
-			return err
-		}
+		p.Got(l, data)
 	}
 	return nil
 }
@@ -209,10 +297,14 @@ func (p *Player) playlist(ctx context.Context, base *url.URL, q string) (*Playli
 		}
 		u.RawQuery = q
 	}
-	b, err := p.get(ctx, &u, "")
+	if p.buf == nil {
+		p.buf = make([]byte, 0, 8<<10)
+	}
+	b, err := p.get(ctx, &u, "", p.buf[:0])
 	if err != nil {
 		return nil, err
 	}
+	p.buf = b
 	pl, err := ParsePlaylist(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", u.Path, err)
@@ -221,8 +313,9 @@ func (p *Player) playlist(ctx context.Context, base *url.URL, q string) (*Playli
 	return pl, nil
 }
 
-// get fetches ref resolved against base ("" for base itself).
-func (p *Player) get(ctx context.Context, base *url.URL, ref string) ([]byte, error) {
+// get fetches ref resolved against base ("" for base itself) and appends
+// its body to into, or discards it when into is nil.
+func (p *Player) get(ctx context.Context, base *url.URL, ref string, into []byte) ([]byte, error) {
 	u := base
 	if ref != "" {
 		r, err := url.Parse(ref)
@@ -248,15 +341,39 @@ func (p *Player) get(ctx context.Context, base *url.URL, ref string) ([]byte, er
 		return nil, fmt.Errorf("%s: %w", u.Path, err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
 	p.Requests++
-	p.Bytes += int64(len(b))
-	if err != nil {
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+		// The path only: the query may hold a token.
+		return nil, &statusError{resp.StatusCode, fmt.Sprintf("%s: %s: %s", u.Path, resp.Status, bytes.TrimSpace(b))}
+	}
+	if into == nil {
+		n, err := discard(resp.Body)
+		p.Bytes += n
 		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK {
-		// The path only: the query may hold a token.
-		return nil, fmt.Errorf("%s: %s: %s", u.Path, resp.Status, bytes.TrimSpace(b))
+	b := bytes.NewBuffer(into)
+	n, err := b.ReadFrom(resp.Body)
+	p.Bytes += n
+	return b.Bytes(), err
+}
+
+// discardBufs hold the bodies nobody keeps, in reads as large as a part.
+var discardBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+// discard reads r to its end and returns how many bytes it had.
+func discard(r io.Reader) (int64, error) {
+	b := discardBufs.Get().(*[]byte)
+	defer discardBufs.Put(b)
+	var n int64
+	for {
+		k, err := r.Read(*b)
+		n += int64(k)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
 	}
-	return b, nil
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -150,6 +151,69 @@ func TestHLSPlayer(t *testing.T) {
 		st := h.Status()
 		return st.Viewers == 0 && st.State == hub.Idle
 	})
+}
+
+// TestHLSPlayerSkips: a player skips to the live edge, as hls.js and Safari
+// do, when a part it wants is gone (here a cache answers 410 for one) and
+// when a part it got was more than three target durations behind live
+// (here it stalls until the playlist holds parts captured that much
+// later); it then starts again at an independent part and plays on.
+func TestHLSPlayerSkips(t *testing.T) {
+	h := h264Hub(t, "door")
+	srv := &server.Server{Cameras: []*hub.Hub{h}}
+	var partReqs atomic.Int64
+	gone := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Count(r.URL.Path, ".") == 2 && partReqs.Add(1) == 3 {
+			http.Error(w, "evicted", http.StatusGone)
+			return
+		}
+		srv.Handler().ServeHTTP(w, r)
+	})
+	ts := httptest.NewServer(gone)
+	t.Cleanup(func() {
+		srv.Close()
+		ts.Close()
+	})
+	url := ts.URL + "/cam/door/hls/index.m3u8"
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	var got []hls.Listed
+	p := &hls.Player{URL: url, Got: func(l hls.Listed, _ []byte) { got = append(got, l) }}
+	if err := p.Run(ctx, 6); err != nil {
+		t.Fatal(err)
+	}
+	// got: the init segment, two parts, then the part after the 410 is
+	// skipped for the live edge (a busy machine may make more skips).
+	if p.Skips < 1 || len(got) != 7 || !got[3].Independent {
+		t.Errorf("after a 410: %d skips, parts %+v; want a skip and an independent part after it", p.Skips, got)
+	}
+
+	got = got[:0]
+	var stalled hls.Listed
+	p = &hls.Player{URL: url, Got: func(l hls.Listed, _ []byte) {
+		got = append(got, l)
+		if len(got) != 3 {
+			return
+		}
+		stalled = l
+		fake.WaitFor(t, "parts captured three target durations after the one the player stalls on", func() bool {
+			b, _ := fetch(t, url, http.StatusOK)
+			pl, err := hls.ParsePlaylist(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := pl.Parts[len(pl.Parts)-1]
+			return last.End.Sub(l.End) > 3*time.Duration(pl.TargetDuration)*time.Second+pl.PartTarget
+		})
+	}}
+	if err := p.Run(ctx, 6); err != nil {
+		t.Fatal(err)
+	}
+	// The part after the stalled one is too late: the player skips.
+	if p.Skips < 1 || len(got) != 7 || !got[4].Independent || got[4].MSN < stalled.MSN+2 {
+		t.Errorf("after a stall at %+v: %d skips, parts %+v; want a skip to an independent part segments later", stalled, p.Skips, got)
+	}
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
