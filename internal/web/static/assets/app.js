@@ -124,8 +124,8 @@
     return num0.format(Math.floor(ms / 60000)) + " " + t("minUnit");
   }
 
-  // backoff is the wait before retry number n (from 0): 0.5 s doubling to 10 s.
-  const backoff = (n) => Math.min(500 * 2 ** n, 10000);
+  // backoff is the status poll's wait before retry n, the players' own.
+  const backoff = window.FramecastPlayer.backoff;
 
   const $ = (id) => document.getElementById(id);
   const el = {
@@ -156,27 +156,17 @@
   // snapshots refreshed every couple of seconds. Chromium fires "load" once
   // per src, on the first picture, and nothing when a stream ends; a stream
   // that stops is found by the status poll failing or by watchStall.
-  class Player {
+  class Player extends window.FramecastPlayer {
     constructor(img, onchange) {
+      super(onchange);
       this.img = img;
-      this.onchange = onchange;
-      this.url = "";
       this.snapshots = false;
-      this.loaded = false; // a picture from the current src is showing
-      this.lost = false; // the stream broke; a retry is on its way
-      this.errors = 0;
-      this.timer = 0;
-      this.retryAt = 0;
       img.addEventListener("load", () => this.onLoad());
-      img.addEventListener("error", () => this.onError());
+      img.addEventListener("error", () => this.fail());
     }
     open(url, snapshots) {
-      this.url = url;
       this.snapshots = !!snapshots;
-      this.loaded = false;
-      this.lost = false;
-      this.errors = 0;
-      this.start();
+      super.open(url);
     }
     start() {
       clearTimeout(this.timer);
@@ -188,39 +178,15 @@
       this.lastChange = Date.now();
     }
     close() {
-      clearTimeout(this.timer);
-      this.url = "";
-      this.loaded = false;
+      super.close();
       // Removing the <img> would keep its stream open: clearing src ends it.
       this.img.removeAttribute("src");
     }
     onLoad() {
       if (!this.url) return;
-      this.loaded = true;
-      this.lost = false;
-      this.errors = 0;
       this.lastChange = Date.now();
       if (this.snapshots) this.timer = setTimeout(() => this.start(), 2000);
-      this.onchange();
-    }
-    onError() {
-      if (!this.url) return;
-      this.lost = true;
-      this.retryLater();
-      this.onchange();
-    }
-    retryLater() {
-      const d = backoff(this.errors++);
-      this.retryAt = Date.now() + d;
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.start(), d);
-    }
-    // reconnect restarts the stream now, after the server came back.
-    reconnect() {
-      if (!this.url) return;
-      this.lost = true;
-      this.errors = 0;
-      this.start();
+      this.playing();
     }
     // watchStall samples the picture; a stream whose picture has changed
     // before but not for a while, although the camera runs, is restarted.

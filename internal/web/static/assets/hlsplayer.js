@@ -2,37 +2,18 @@
 // LL-HLS player for framecast's H.264 cameras, for when WebRTC cannot
 // connect: Safari and iOS play the playlist natively, other browsers
 // through hls.js (assets/vendor/hls.min.js, fetched the first time it is
-// needed). Loaded before app.js, which uses it like its other players:
-// open, close, reconnect, loaded, lost, retryAt; engine says what plays.
-window.FramecastHLS = class {
+// needed). Its state and retries are FramecastPlayer's (player.js);
+// engine says what plays.
+window.FramecastHLS = class extends window.FramecastPlayer {
   constructor(video, onchange) {
+    super(onchange);
     this.video = video;
-    this.onchange = onchange;
-    this.url = "";
     this.hls = null;
     this.engine = ""; // "native" or "hls.js" once started
-    this.loaded = false;
-    this.lost = false;
-    this.errors = 0;
-    this.timer = 0;
-    this.retryAt = 0;
-    video.addEventListener("playing", () => {
-      if (!this.url) return;
-      this.loaded = true;
-      this.lost = false;
-      this.errors = 0;
-      this.onchange();
-    });
+    video.addEventListener("playing", () => this.playing());
     video.addEventListener("error", () => {
       if (this.url && this.engine === "native") this.fail();
     });
-  }
-  open(url) {
-    this.url = url;
-    this.loaded = false;
-    this.lost = false;
-    this.errors = 0;
-    this.start();
   }
   async start() {
     clearTimeout(this.timer);
@@ -66,23 +47,14 @@ window.FramecastHLS = class {
       hls.loadSource(url);
       hls.attachMedia(v);
     } else {
-      this.engine = "";
-      this.fail();
+      this.fail(); // neither: nothing here plays HLS
       return;
     }
     v.play().catch(() => {});
     this.onchange();
   }
-  fail() {
-    this.end();
-    this.lost = true;
-    const d = Math.min(500 * 2 ** this.errors++, 10000);
-    this.retryAt = Date.now() + d;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.start(), d);
-    this.onchange();
-  }
   end() {
+    this.engine = "";
     if (this.hls) this.hls.destroy();
     this.hls = null;
     if (this.video.getAttribute("src") !== null) {
@@ -90,19 +62,6 @@ window.FramecastHLS = class {
       this.video.load();
     }
   }
-  close() {
-    clearTimeout(this.timer);
-    this.url = "";
-    this.loaded = false;
-    this.end();
-  }
-  reconnect() {
-    if (!this.url) return;
-    this.lost = true;
-    this.errors = 0;
-    this.start();
-  }
-  watchStall() {}
 };
 
 // loadHlsJs loads hls.js once, on first use: most pages never need it.

@@ -1,48 +1,29 @@
 "use strict";
 // WHEP player for framecast's H.264 cameras: it sends the browser's offer
 // to the camera's whep URL, plays the answer's video track in a muted,
-// inline <video>, and ends the session (DELETE) when closed. Loaded before
-// app.js, which uses it like its MJPEG Player: open, close, reconnect,
-// loaded, lost, retryAt.
-window.FramecastWebRTC = class {
+// inline <video>, and ends the session (DELETE) when closed. Its state and
+// retries are FramecastPlayer's (player.js).
+window.FramecastWebRTC = class extends window.FramecastPlayer {
   constructor(video, onchange) {
+    super(onchange);
     this.video = video;
-    this.onchange = onchange;
-    this.url = "";
     this.pc = null;
     this.session = ""; // the URL that ends the session
-    this.loaded = false;
-    this.lost = false;
-    this.errors = 0;
-    this.timer = 0;
-    this.retryAt = 0;
     this.frames = 0; // pictures shown, counted by requestVideoFrameCallback
     video.muted = true;
     video.playsInline = true;
     video.autoplay = true;
-    video.addEventListener("playing", () => {
-      if (!this.url) return;
-      this.loaded = true;
-      this.lost = false;
-      this.errors = 0;
-      this.onchange();
-    });
+    video.addEventListener("playing", () => this.playing());
     const count = () => {
       this.frames++;
       video.requestVideoFrameCallback(count);
     };
     if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(count);
   }
-  open(url) {
-    this.url = url;
-    this.loaded = false;
-    this.lost = false;
-    this.errors = 0;
-    this.start();
-  }
   async start() {
     clearTimeout(this.timer);
     this.end();
+    if (typeof RTCPeerConnection === "undefined") return this.fail(); // chosen in a browser without WebRTC
     const url = this.url;
     const pc = new RTCPeerConnection();
     this.pc = pc;
@@ -83,14 +64,6 @@ window.FramecastWebRTC = class {
       setTimeout(resolve, 1000);
     });
   }
-  fail() {
-    this.end();
-    this.lost = true;
-    const d = Math.min(500 * 2 ** this.errors++, 10000);
-    this.retryAt = Date.now() + d;
-    this.timer = setTimeout(() => this.start(), d);
-    this.onchange();
-  }
   del(session) {
     const u = new URL(session);
     const token = new URLSearchParams(location.search).get("token");
@@ -105,17 +78,4 @@ window.FramecastWebRTC = class {
     this.pc = null;
     this.video.srcObject = null;
   }
-  close() {
-    clearTimeout(this.timer);
-    this.url = "";
-    this.loaded = false;
-    this.end();
-  }
-  reconnect() {
-    if (!this.url) return;
-    this.lost = true;
-    this.errors = 0;
-    this.start();
-  }
-  watchStall() {}
 };
