@@ -24,8 +24,8 @@ func TestHLSFallback(t *testing.T) {
 		`(() => { const v = document.getElementById("live-video");
 		  return !v.hidden && v.videoWidth === 320 && v.videoHeight === 240 && v.currentTime > 2 &&
 		    v.getVideoPlaybackQuality().totalVideoFrames > 30; })()`)
-	if got := eval[string](tb, `document.getElementById("f-transport").textContent`); got != "LL-HLS · H.264 (hls.js)" {
-		t.Errorf("transport %q, want LL-HLS · H.264 (hls.js)", got)
+	if got, want := eval[string](tb, `document.getElementById("f-transport").textContent`), "LL-HLS · H.264 (hls.js) · WebRTC could not connect"; got != want {
+		t.Errorf("transport %q, want %q", got, want)
 	}
 	if eval[bool](tb, `!document.getElementById("live").hidden`) {
 		t.Error("the MJPEG <img> is shown too")

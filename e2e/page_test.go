@@ -58,6 +58,10 @@ func TestLivePage(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, facts[k], w)
 		}
 	}
+	// An MJPEG camera plays one way only: no transport to pick.
+	if eval[bool](tb, `!document.getElementById("pick-fact").hidden`) {
+		t.Error("the transport picker is shown for an MJPEG camera")
+	}
 	// With one camera there is no way back to a grid.
 	if eval[bool](tb, `!document.getElementById("back").hidden`) {
 		t.Error(`"All cameras" is shown for a single camera`)
@@ -76,14 +80,24 @@ func TestLivePage(t *testing.T) {
 func TestSnapshotButton(t *testing.T) {
 	s := serve(t, camera(t, "door", pattern("door")))
 	tb := open(t, s.url())
+	tb.wait("the live state", `document.getElementById("stage").dataset.state === "live"`)
+	pressSnapshot(t, tb, "door", 320, 240)
+}
+
+// pressSnapshot presses Snapshot and checks that the browser saved a JPEG
+// of w x h as camera-YYYYMMDD-HHMMSS.jpg and the page said so.
+func pressSnapshot(t *testing.T, tb *tab, camera string, w, h int) {
+	t.Helper()
 	dir := t.TempDir()
 	if _, err := chromedp.CallBrowser(tb.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir, EventsEnabled: ptr(true),
 	}); err != nil {
 		t.Fatalf("allowing downloads: %v", err)
 	}
-	progress := chromedp.BrowserEvents(tb.ctx, browser.DownloadProgress)
-	tb.wait("the live state", `document.getElementById("stage").dataset.state === "live"`)
+	ctx, cancel := context.WithCancel(tb.ctx)
+	defer cancel()
+	progress := chromedp.BrowserEvents(ctx, browser.DownloadProgress)
+	tb.wait("Snapshot to be offered", `!document.getElementById("snap").disabled`)
 	tb.do("pressing Snapshot", chromedp.Click(chromedp.ID("snap")))
 
 	var path string
@@ -104,8 +118,8 @@ func TestSnapshotButton(t *testing.T) {
 		t.Fatalf("download folder holds %v (event said %q), want one file", files, path)
 	}
 	name := filepath.Base(files[0])
-	if !regexp.MustCompile(`^door-\d{8}-\d{6}\.jpg$`).MatchString(name) {
-		t.Errorf("saved as %q, want door-YYYYMMDD-HHMMSS.jpg", name)
+	if !regexp.MustCompile(`^` + regexp.QuoteMeta(camera) + `-\d{8}-\d{6}\.jpg$`).MatchString(name) {
+		t.Errorf("saved as %q, want %s-YYYYMMDD-HHMMSS.jpg", name, camera)
 	}
 	data, err := os.ReadFile(files[0])
 	if err != nil {
@@ -115,8 +129,8 @@ func TestSnapshotButton(t *testing.T) {
 	if err != nil {
 		t.Fatalf("saved file is not a JPEG: %v", err)
 	}
-	if b := img.Bounds(); b.Dx() != 320 || b.Dy() != 240 {
-		t.Errorf("saved picture is %v, want 320x240", b.Size())
+	if b := img.Bounds(); b.Dx() != w || b.Dy() != h {
+		t.Errorf("saved picture is %v, want %dx%d", b.Size(), w, h)
 	}
 	tb.wait("the saved message", fmt.Sprintf(`document.getElementById("toast").textContent.includes(%q)`, name))
 }

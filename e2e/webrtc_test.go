@@ -7,21 +7,38 @@ import (
 	"github.com/framecast/framecast/internal/fake"
 	"github.com/framecast/framecast/internal/hub"
 	"github.com/framecast/framecast/internal/server"
+	"github.com/framecast/framecast/internal/source/execsrc"
 	"github.com/framecast/framecast/internal/whep"
 )
 
-// TestWebRTCPlays: the page plays an H.264 camera over WebRTC (WHEP) in its
-// <video>: Chromium decodes pictures of the camera's size, time moves on,
-// the page says which transport it uses, and leaving ends the session.
-func TestWebRTCPlays(t *testing.T) {
+// h264Site serves an H.264 camera named name, 320x240 (ffmpeg's libx264),
+// as framecast wires one: over WebRTC (WHEP), LL-HLS, and MJPEG decoded
+// by an ffmpeg child on demand.
+func h264Site(t *testing.T, name string, tokens ...server.Token) (*site, *hub.Hub, *whep.Server) {
+	t.Helper()
 	w, err := whep.New(whep.Config{UDP: "127.0.0.1:0", Loopback: true, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Close)
-	h := hub.New(hub.Config{Name: "door", Source: fake.H264(t, "320x240", "60"), Codec: hub.H264, IdleTimeout: time.Minute, Logger: quiet})
+	h := hub.New(hub.Config{Name: name, Source: fake.H264(t, "320x240", "60"), Codec: hub.H264, IdleTimeout: time.Minute, Logger: quiet})
 	t.Cleanup(h.Close)
-	st := serveServer(t, &server.Server{Cameras: []*hub.Hub{h}, Logger: quiet, WHEP: w})
+	ff := fake.Tool(t, "ffmpeg")
+	dec := hub.New(hub.Config{Name: name, IdleTimeout: time.Minute, Logger: quiet,
+		Source: &execsrc.Decoder{From: h, Cmd: execsrc.Source{Args: append([]string{ff}, execsrc.DecoderArgs[1:]...)}}})
+	t.Cleanup(dec.Close)
+	srv := &server.Server{Cameras: []*hub.Hub{h}, Logger: quiet, WHEP: w, Decoded: map[*hub.Hub]*hub.Hub{h: dec}, Tokens: tokens}
+	st := serveServer(t, srv)
+	t.Cleanup(srv.Close)
+	return st, h, w
+}
+
+// TestWebRTCPlays: the page plays an H.264 camera over WebRTC (WHEP) in its
+// <video>: Chromium decodes pictures of the camera's size, time moves on,
+// the page says which transport it uses, Snapshot saves a JPEG the server
+// decoded, and leaving ends the session.
+func TestWebRTCPlays(t *testing.T) {
+	st, h, w := h264Site(t, "door")
 	tb := open(t, st.url())
 	tb.wait("the video to play pictures of the camera's size",
 		`(() => { const v = document.getElementById("live-video");
@@ -36,9 +53,12 @@ func TestWebRTCPlays(t *testing.T) {
 	if n := w.Sessions(h); n != 1 {
 		t.Errorf("%d WebRTC sessions, want 1", n)
 	}
+	if !eval[bool](tb, `document.getElementById("pick").value === "auto" && !document.getElementById("pick-fact").hidden`) {
+		t.Error("the transport picker is not shown on Auto")
+	}
 	// The server decodes an H.264 camera's snapshot (ffmpeg), so the page
 	// offers it as for an MJPEG camera.
-	tb.wait("Snapshot to be offered", `!document.getElementById("snap").disabled`)
+	pressSnapshot(t, tb, "door", 320, 240)
 	tb.wait("the page to leave", `(location.href = "about:blank", true)`)
 	fake.WaitFor(t, "the session to end", func() bool { return w.Sessions(h) == 0 })
 }
@@ -56,7 +76,7 @@ func TestWebRTCGrid(t *testing.T) {
 	st := serveServer(t, &server.Server{Cameras: []*hub.Hub{h, camera(t, "yard", pattern("yard"))}, Logger: quiet, WHEP: w})
 	tb := open(t, st.url())
 	tb.wait("both tiles to play",
-		`(() => { const v = document.querySelector(".tiles video"), i = document.querySelector(".tiles img");
+		`(() => { const v = document.querySelector(".tiles video:not([hidden])"), i = document.querySelector(".tiles img:not([hidden])");
 		  return v && i && v.classList.contains("loaded") && v.videoWidth === 320 && v.currentTime > 1 &&
 		    i.classList.contains("loaded") && i.naturalWidth === 320; })()`)
 	if n := w.Sessions(h); n != 1 {

@@ -14,6 +14,12 @@
       viewers: "Viewers",
       age: "Frame age",
       transport: "Transport",
+      playOver: "Play over",
+      auto: "Auto",
+      noRTC: "no WebRTC in this browser",
+      failedRTC: "WebRTC could not connect",
+      failedHLS: "LL-HLS could not connect",
+      failedBoth: "WebRTC and LL-HLS could not connect",
       ageNote: "Frame age: time from the capture of the newest frame to the server's status answer. Network delay to this browser is not included.",
       snapshot: "Snapshot",
       fullscreen: "Fullscreen",
@@ -63,6 +69,12 @@
       viewers: "시청자",
       age: "프레임 경과",
       transport: "전송 방식",
+      playOver: "재생 방식",
+      auto: "자동",
+      noRTC: "이 브라우저에는 WebRTC가 없음",
+      failedRTC: "WebRTC로 연결하지 못함",
+      failedHLS: "LL-HLS로 연결하지 못함",
+      failedBoth: "WebRTC와 LL-HLS로 연결하지 못함",
       ageNote: "프레임 경과: 가장 최근 프레임을 촬영한 때부터 서버가 상태를 응답할 때까지의 시간입니다. 이 브라우저까지의 네트워크 지연은 포함되지 않습니다.",
       snapshot: "스냅샷",
       fullscreen: "전체 화면",
@@ -135,7 +147,7 @@
     overlayDetail: $("overlay-detail"), overlayNote: $("overlay-note"), size: $("f-size"), fps: $("f-fps"),
     viewers: $("f-viewers"), age: $("f-age"), video: $("live-video"), transport: $("f-transport"), bar: $("bar"), back: $("back"), snap: $("snap"),
     full: $("full"), fullLabel: $("full-label"), ageNote: $("age-note"), version: $("version"), toast: $("toast"),
-    useOpen: $("use-open"), use: $("use"), useClose: $("use-close"), useIntro: $("use-intro"),
+    pickFact: $("pick-fact"), pick: $("pick"), useOpen: $("use-open"), use: $("use"), useClose: $("use-close"), useIntro: $("use-intro"),
     useToken: $("use-token"), useTokenInput: $("use-token-input"), useList: $("use-list"), useStatus: $("use-status"),
   };
 
@@ -217,6 +229,131 @@
     }
   }
 
+  // The ways the page plays an H.264 camera, in the order Auto tries them.
+  const TRANSPORTS = ["webrtc", "hls", "mjpeg"];
+  const MODES = ["auto", ...TRANSPORTS];
+
+  // A Chain plays one camera in an <img> and (for an H.264 camera) a
+  // <video>: an MJPEG camera as MJPEG; an H.264 camera over the transport
+  // chosen (see modeFromPage), or on Auto over the first of WebRTC, LL-HLS
+  // and MJPEG (JPEGs the server decodes) that plays. A transport that
+  // fails before its first picture hands over to the next; one that played
+  // and broke, or the last, is tried again with the players' backoff.
+  // It reads like a player: loaded, lost, retryAt.
+  class Chain {
+    constructor(img, video, onchange) {
+      this.img = img;
+      this.video = video;
+      const changed = () => {
+        this.advance();
+        onchange();
+      };
+      this.players = { mjpeg: new Player(img, changed) };
+      if (video) {
+        this.players.webrtc = new window.FramecastWebRTC(video, changed);
+        this.players.hls = new window.FramecastHLS(video, changed);
+      }
+      this.order = ["mjpeg"];
+      this.i = 0;
+      this.failed = []; // transports that failed before they played
+      this.noRTC = false; // Auto left WebRTC out: the browser has none
+    }
+    get kind() {
+      return this.order[this.i];
+    }
+    get player() {
+      return this.players[this.kind];
+    }
+    get loaded() {
+      return this.player.loaded;
+    }
+    get lost() {
+      return this.player.lost;
+    }
+    get retryAt() {
+      return this.player.retryAt;
+    }
+    // open plays camera name: opts.h264 for an H.264 camera, opts.mode one
+    // of MODES (or "tile": Auto without LL-HLS), opts.snapshots and
+    // opts.fps for its MJPEG.
+    open(name, opts) {
+      this.close();
+      this.name = name;
+      this.opts = opts;
+      const mode = opts.h264 && this.video ? opts.mode : "mjpeg";
+      const auto = mode === "auto" || mode === "tile";
+      this.order = mode === "auto" ? TRANSPORTS.slice() : mode === "tile" ? ["webrtc", "mjpeg"] : [mode];
+      this.noRTC = auto && typeof RTCPeerConnection === "undefined";
+      if (this.noRTC) this.order.shift();
+      this.i = 0;
+      this.failed = [];
+      this.play();
+    }
+    play() {
+      const kind = this.kind;
+      this.img.hidden = kind !== "mjpeg";
+      if (this.video) this.video.hidden = kind === "mjpeg";
+      const o = this.opts;
+      if (kind === "webrtc") this.player.open(camURL(this.name, "whep"));
+      else if (kind === "hls") this.player.open(camURL(this.name, "hls/index.m3u8"));
+      else this.player.open(o.snapshots ? camURL(this.name, "snapshot") : camURL(this.name, "stream", o.fps ? { fps: o.fps } : {}), o.snapshots);
+    }
+    // advance moves to the next transport once the current one failed
+    // without ever playing (a network that lets no UDP through, a browser
+    // that cannot play HLS), unless the server is away, which no other
+    // transport would reach either.
+    advance() {
+      const p = this.player;
+      if (!p.lost || p.loaded || this.i >= this.order.length - 1 || app.online === false) return;
+      p.close();
+      this.failed.push(this.kind);
+      this.i++;
+      this.play();
+    }
+    close() {
+      for (const p of Object.values(this.players)) p.close();
+    }
+    // reconnect starts again after the server came back: from the first
+    // transport, as the last ones may have failed only for its absence.
+    reconnect() {
+      if (!this.player.url) return; // closed (a tab in the background)
+      if (this.i === 0) return this.player.reconnect();
+      this.player.close();
+      this.i = 0;
+      this.failed = [];
+      this.play();
+    }
+    watchStall(cam) {
+      this.player.watchStall(cam);
+    }
+    // transport names what plays and why Auto fell back to it.
+    transport() {
+      let s = "MJPEG";
+      if (this.kind === "webrtc") s = "WebRTC · H.264";
+      if (this.kind === "hls") s = "LL-HLS · H.264" + (this.player.engine ? " (" + this.player.engine + ")" : "");
+      if (this.noRTC) s += " · " + t("noRTC");
+      if (this.failed.length) s += " · " + t(this.failed.length === 2 ? "failedBoth" : this.failed[0] === "webrtc" ? "failedRTC" : "failedHLS");
+      return s;
+    }
+  }
+
+  // modeFromPage is how the viewer wants H.264 cameras played: ?transport=
+  // (for a kiosk or an iframe), else the last choice made on this page
+  // (kept in this browser), else Auto.
+  const MODE_KEY = "framecast.transport";
+  function modeFromPage() {
+    let q = (new URLSearchParams(location.search).get("transport") || "").toLowerCase();
+    if (q === "ll-hls" || q === "llhls") q = "hls";
+    if (MODES.includes(q)) return q;
+    try {
+      const m = localStorage.getItem(MODE_KEY);
+      if (MODES.includes(m)) return m;
+    } catch (e) {
+      // Storage may be off (a private window, an iframe's policy).
+    }
+    return "auto";
+  }
+
   const sampler = document.createElement("canvas");
   sampler.width = 24;
   sampler.height = 18;
@@ -242,13 +379,8 @@
     failures: 0, // status polls failed in a row
     nextPoll: 0,
     view: null, // the camera shown large, "" for the grid, null before routing
-    main: new Player(el.live, () => render()),
-    rtc: new window.FramecastWebRTC(el.video, () => {
-      fallBackToHLS();
-      render();
-    }),
-    hls: new window.FramecastHLS(el.video, () => render()),
-    player: null, // main, rtc or hls: what plays the camera shown large
+    main: new Chain(el.live, el.video, () => render()), // plays the camera shown large
+    mode: modeFromPage(), // one of MODES
     tiles: new Map(), // name → {li, link, img, player, ...}
   };
 
@@ -285,7 +417,7 @@
     el.version.textContent = st.version ? "· framecast " + st.version : "";
     if (wasOffline) {
       // The server is back: its old streams are gone, open new ones.
-      if (app.player) app.player.reconnect();
+      if (app.view) app.main.reconnect();
       for (const tile of app.tiles.values()) tile.player.reconnect();
     }
     if (changed) {
@@ -329,35 +461,14 @@
     if (userAction) el.title.focus();
   }
 
-  // openMain plays camera name large: an H.264 camera over WebRTC in the
-  // <video> (over LL-HLS where WebRTC cannot connect, see fallBackToHLS),
-  // <video>, any other as MJPEG in the <img>.
+  // openMain plays camera name large (see Chain).
   function openMain(name) {
     const cam = app.cams.get(name);
-    const rtc = !!cam && cam.codec === "h264";
-    closeMain();
-    el.live.hidden = rtc;
-    el.video.hidden = !rtc;
-    app.player = rtc ? app.rtc : app.main;
-    if (rtc && typeof RTCPeerConnection === "undefined") app.player = app.hls;
-    app.player.open(camURL(name, app.player === app.hls ? "hls/index.m3u8" : app.player === app.rtc ? "whep" : "stream"));
-  }
-
-  // fallBackToHLS plays the camera over LL-HLS once WebRTC failed without
-  // ever playing (a network that lets no UDP or ICE through, a server
-  // without WebRTC); one that played and broke is retried as WebRTC.
-  function fallBackToHLS() {
-    if (app.player !== app.rtc || !app.rtc.lost || app.rtc.loaded || !app.view) return;
-    app.rtc.close();
-    app.hls.close();
-    app.player = app.hls;
-    app.hls.open(camURL(app.view, "hls/index.m3u8"));
+    app.main.open(name, { h264: !!cam && cam.codec === "h264", mode: app.mode });
   }
 
   function closeMain() {
     app.main.close();
-    app.rtc.close();
-    app.hls.close();
   }
 
   function safeDecode(s) {
@@ -387,13 +498,17 @@
       link.href = "#/cam/" + encodeURIComponent(name);
       const thumb = document.createElement("div");
       thumb.className = "thumb";
-      // An H.264 camera plays over WebRTC in a <video>; WebRTC needs no
-      // HTTP connection once it plays, so it never falls back to snapshots.
+      // An H.264 camera plays over WebRTC or LL-HLS in a <video>, or
+      // as MJPEG in an <img> (see Chain).
       const cam = app.cams.get(name);
-      const rtc = !!cam && cam.codec === "h264";
-      const img = document.createElement(rtc ? "video" : "img");
-      if (rtc) img.setAttribute("aria-label", t("altLive", { name }));
-      else img.alt = t("altLive", { name });
+      const h264 = !!cam && cam.codec === "h264";
+      const img = document.createElement("img");
+      img.alt = t("altLive", { name });
+      let video = null;
+      if (h264) {
+        video = document.createElement("video");
+        video.setAttribute("aria-label", t("altLive", { name }));
+      }
       const overlay = document.createElement("div");
       overlay.className = "overlay";
       const spin = document.createElement("span");
@@ -410,7 +525,7 @@
       dot.setAttribute("aria-hidden", "true");
       const btext = document.createElement("span");
       badge.append(dot, btext);
-      thumb.append(img, overlay, badge);
+      thumb.append(...(video ? [video, img] : [img]), overlay, badge);
       const info = document.createElement("div");
       info.className = "tile-info";
       const nm = document.createElement("span");
@@ -422,15 +537,13 @@
       link.append(thumb, info);
       li.append(link);
       el.tiles.append(li);
-      const tile = { li, link, img, odetail, facts, badge, btext };
+      const tile = { li, link, img, video, odetail, facts, badge, btext };
       app.tiles.set(name, tile);
-      if (rtc) {
-        tile.player = new window.FramecastWebRTC(img, () => render());
-        tile.player.open(camURL(name, "whep"));
-      } else {
-        tile.player = new Player(img, () => render());
-        tile.player.open(snapshots ? camURL(name, "snapshot") : camURL(name, "stream", { fps: 10 }), snapshots);
-      }
+      tile.player = new Chain(img, video, () => render());
+      // On Auto a tile skips LL-HLS: a few hls.js players would take the
+      // browser's six connections to the server, the status poll's too.
+      const mode = app.mode === "auto" ? "tile" : app.mode;
+      tile.player.open(name, { h264, mode, snapshots, fps: 10 });
     }
     layoutTiles();
   }
@@ -538,8 +651,8 @@
 
   function renderView(name) {
     const cam = app.cams.get(name);
-    const p = app.player || app.main;
-    const rtc = p === app.rtc || p === app.hls; // in the <video>
+    const p = app.main;
+    const rtc = p.kind !== "mjpeg"; // in the <video>
     const state = stateOf(cam, p);
     document.title = name + " · framecast";
     el.title.textContent = name;
@@ -591,10 +704,10 @@
     // An H.264 camera's JPEG comes from the server's decoder (ffmpeg); a
     // server without one answers 503 saying so, and the toast tells it.
     el.snap.disabled = state !== "live";
-    let transport = "MJPEG";
-    if (p === app.rtc) transport = "WebRTC · H.264";
-    if (p === app.hls) transport = "LL-HLS · H.264" + (app.hls.engine ? " (" + app.hls.engine + ")" : "");
-    setText(el.transport, transport);
+    setText(el.transport, p.transport());
+    el.transport.classList.toggle("why", p.failed.length > 0 || p.noRTC);
+    el.pickFact.hidden = !(cam && cam.codec === "h264");
+    if (el.pick.value !== app.mode) el.pick.value = app.mode;
   }
 
   function renderGrid() {
@@ -609,7 +722,8 @@
       if (rank[state] > rank[worst]) worst = state;
       if (state === "failed") failed++;
       tile.link.dataset.state = state;
-      tile.img.classList.toggle("loaded", tile.player.loaded);
+      tile.img.classList.toggle("loaded", tile.player.loaded && tile.player.kind === "mjpeg");
+      if (tile.video) tile.video.classList.toggle("loaded", tile.player.loaded && tile.player.kind !== "mjpeg");
       setBadge(tile.badge, tile.btext, state);
       setText(tile.odetail, state === "failed" && cam.last_error ? cam.last_error : "");
       const parts = [];
@@ -715,6 +829,26 @@
   window.addEventListener("hashchange", () => {
     if (el.use.open) el.use.close();
     route(true);
+  });
+
+  // The transport picker (H.264 cameras): the choice holds for every
+  // camera of this browser's page, and replaces a ?transport= the page
+  // was opened with, so reloading keeps it.
+  el.pick.addEventListener("change", () => {
+    if (!MODES.includes(el.pick.value)) return;
+    app.mode = el.pick.value;
+    try {
+      localStorage.setItem(MODE_KEY, app.mode);
+    } catch (e) {
+      // Kept for this page only.
+    }
+    const u = new URL(location.href);
+    if (u.searchParams.has("transport")) {
+      u.searchParams.delete("transport");
+      history.replaceState(history.state, "", u.href);
+    }
+    if (app.view) openMain(app.view);
+    render();
   });
 
   // "Use this camera elsewhere": absolute addresses of the camera, made
