@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/framecast/framecast/internal/fake"
 	"github.com/framecast/framecast/internal/hub"
 	"github.com/framecast/framecast/internal/server"
 )
@@ -26,7 +28,7 @@ const useJS = `(() => {
     intro: document.getElementById("use-intro").textContent,
     tokenField: !document.getElementById("use-token").hidden,
     stream: code("stream"), snapshot: code("snapshot"), homeassistant: code("homeassistant"),
-    octoprint: code("octoprint"), frigate: code("frigate"), img: code("img"),
+    octoprint: code("octoprint"), frigate: code("frigate"), img: code("img"), hls: code("hls"), whep: code("whep"),
     focus: document.activeElement ? document.activeElement.id || document.activeElement.className : "",
   };
 })()`
@@ -37,6 +39,7 @@ type useDialog struct {
 	TokenField                             bool
 	Stream, Snapshot                       string
 	HomeAssistant, OctoPrint, Frigate, Img string
+	HLS, WHEP                              string
 	Focus                                  string
 }
 
@@ -170,5 +173,53 @@ func TestUseElsewhereToken(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("the snapshot without a token: %s, want 401", resp.Status)
+	}
+}
+
+// TestUseElsewhereH264: for an H.264 camera opened with a token, the dialog
+// lists the LL-HLS playlist and the WHEP address after the MJPEG ones,
+// with the token, and both work with nothing else: the playlist is
+// served, and a WebRTC client's offer is answered and gets pictures.
+func TestUseElsewhereH264(t *testing.T) {
+	const token = "tok-door-0123456789abcdef"
+	s, _, _ := h264Site(t, "door", server.Token{Camera: "door", Secret: token})
+	tb := open(t, s.url()+"?token="+token)
+	tb.wait("the live state", `document.getElementById("stage").dataset.state === "live"`)
+	tb.do("opening the dialog", chromedp.Click(chromedp.ID("use-open")))
+	tb.wait("the dialog", `document.getElementById("use").open`)
+	tb.screenshot("use-elsewhere-h264")
+	d := eval[useDialog](tb, useJS)
+	q := "?token=" + token
+	if want := s.url() + "cam/door/hls/index.m3u8" + q; d.HLS != want {
+		t.Errorf("LL-HLS address %q, want %q", d.HLS, want)
+	}
+	if want := s.url() + "cam/door/whep" + q; d.WHEP != want {
+		t.Errorf("WHEP address %q, want %q", d.WHEP, want)
+	}
+	if want := s.url() + "cam/door/stream" + q; d.Stream != want {
+		t.Errorf("stream address %q, want %q", d.Stream, want)
+	}
+	order := eval[[]string](tb, `[...document.querySelectorAll("#use-list [data-use]")].map(e => e.dataset.use + ": " + e.querySelector(".use-label").textContent)`)
+	wantOrder := []string{"stream: Stream (MJPEG)", "snapshot: Snapshot (JPEG)", "hls: LL-HLS (VLC, Safari, HLS players)", "whep: WebRTC (WHEP clients)",
+		"homeassistant: Home Assistant (configuration.yaml)", "octoprint: OctoPrint (config.yaml)", "frigate: Frigate (config.yml)", "img: Web page (<img>)"}
+	if fmt.Sprint(order) != fmt.Sprint(wantOrder) {
+		t.Errorf("the dialog lists\n%q\nwant\n%q", order, wantOrder)
+	}
+	checkURL(t, d.HLS, "application/vnd.apple.mpegurl")
+	checkURL(t, d.Snapshot, "image/jpeg")
+
+	c := fake.NewWHEPClient(t)
+	resp, err := http.Post(d.WHEP, "application/sdp", strings.NewReader(c.Offer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST %s: %s %s", d.WHEP, resp.Status, answer)
+	}
+	c.Answer(t, string(answer))
+	if w, h, _, _ := c.FirstIDR(t); w != 320 || h != 240 {
+		t.Errorf("the WHEP address gives pictures of %dx%d, want 320x240", w, h)
 	}
 }

@@ -51,6 +51,8 @@
       tokenHelp: "Apps that cannot send a password can use one of this camera's tokens (tokens: under the camera in framecast.yaml) instead. Type it here to put it in the addresses below; it stays in this browser.",
       streamURL: "Stream (MJPEG)",
       snapshotURL: "Snapshot (JPEG)",
+      hlsURL: "LL-HLS (VLC, Safari, HLS players)",
+      whepURL: "WebRTC (WHEP clients)",
       homeAssistant: "Home Assistant (configuration.yaml)",
       octoPrint: "OctoPrint (config.yaml)",
       frigate: "Frigate (config.yml)",
@@ -106,6 +108,8 @@
       tokenHelp: "비밀번호를 보낼 수 없는 앱은 이 카메라의 토큰(framecast.yaml에서 카메라의 tokens:)을 대신 쓸 수 있습니다. 여기에 입력하면 아래 주소에 들어갑니다. 입력한 값은 이 브라우저 밖으로 나가지 않습니다.",
       streamURL: "스트림 (MJPEG)",
       snapshotURL: "스냅샷 (JPEG)",
+      hlsURL: "LL-HLS (VLC, Safari, HLS 플레이어)",
+      whepURL: "WebRTC (WHEP 클라이언트)",
       homeAssistant: "Home Assistant (configuration.yaml)",
       octoPrint: "OctoPrint (config.yaml)",
       frigate: "Frigate (config.yml)",
@@ -889,6 +893,13 @@
         "cameras: {" + key + ": {ffmpeg: {input_args: preset-http-mjpeg-generic, inputs: [{path: " + yamlString(stream) + ", roles: [detect]}]}}}"],
       ["img", t("imgTag"), '<img src="' + htmlAttr(stream) + '" alt="' + htmlAttr(name) + '">'],
     ];
+    // An H.264 camera's own video, for players (VLC, Safari, hls.js, an
+    // HTTP cache) and WebRTC (WHEP) clients, after its MJPEG ones.
+    if (cam && cam.codec === "h264") {
+      items.splice(2, 0,
+        ["hls", t("hlsURL"), absURL(camURL(name, "hls/index.m3u8"), token)],
+        ["whep", t("whepURL"), absURL(camURL(name, "whep"), token)]);
+    }
     const rows = [];
     for (const [id, label, text] of items) {
       const li = document.createElement("li");
