@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -11,21 +13,35 @@ import (
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/framecast/framecast/internal/fake"
 )
 
-// refused makes the browser's requests to URLs matching its patterns
-// (DevTools Fetch wildcards) fail as a refused connection, as a network or
-// proxy that lets only some of framecast's routes through: the page sees
-// the same network error it would there.
-type refused struct {
-	patterns []string
+// firewall stands between Chromium and framecast as a restrictive network
+// does, with DevTools' Fetch domain: it refuses the requests whose URLs
+// match its patterns (the page sees a refused connection), and it points
+// the ICE candidates of every WHEP answer at a UDP socket that never
+// answers, as a network that drops WebRTC's UDP and lets no TCP through to
+// the WebRTC port: Chromium's ICE checks go unanswered until it gives up.
+type firewall struct {
+	refuse []string // DevTools Fetch URL patterns
+	silent net.PacketConn
 
 	mu   sync.Mutex
-	urls []string // the requests refused so far
+	seen []string // "METHOD URL" of the requests refused or rewritten
 }
 
-// action is the setup action that starts refusing, before the page loads.
-func (r *refused) action() chromedp.Action[chromedp.Void] {
+var candidates = regexp.MustCompile(`(?m)^a=candidate:.*\r?\n`)
+
+// action is the setup action that starts the firewall, before the page
+// loads; it stops when t ends.
+func (f *firewall) action(t *testing.T) chromedp.Action[chromedp.Void] {
+	silent, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { silent.Close() })
+	f.silent = silent
 	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		paused := chromedp.Events(ctx, fetch.RequestPaused)
 		go func() {
@@ -33,14 +49,14 @@ func (r *refused) action() chromedp.Action[chromedp.Void] {
 				if err != nil {
 					return
 				}
-				r.mu.Lock()
-				r.urls = append(r.urls, ev.Request.Method+" "+ev.Request.URL)
-				r.mu.Unlock()
-				chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonConnectionRefused})
+				f.mu.Lock()
+				f.seen = append(f.seen, ev.Request.Method+" "+ev.Request.URL)
+				f.mu.Unlock()
+				f.handle(ctx, ev)
 			}
 		}()
-		var ps []*fetch.RequestPattern
-		for _, p := range r.patterns {
+		ps := []*fetch.RequestPattern{{URLPattern: "*/whep*", RequestStage: fetch.RequestStageResponse}}
+		for _, p := range f.refuse {
 			ps = append(ps, &fetch.RequestPattern{URLPattern: p})
 		}
 		_, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: ps})
@@ -48,22 +64,49 @@ func (r *refused) action() chromedp.Action[chromedp.Void] {
 	})
 }
 
-// refusedAny says whether a refused request's "METHOD URL" contains s.
-func (r *refused) refusedAny(s string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.ContainsFunc(r.urls, func(u string) bool { return strings.Contains(u, s) })
+func (f *firewall) handle(ctx context.Context, ev fetch.EventRequestPaused) {
+	if ev.ResponseStatusCode == 0 && ev.ResponseErrorReason == "" { // the request stage: refused
+		chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonConnectionRefused})
+		return
+	}
+	if ev.Request.Method != "POST" || ev.ResponseStatusCode != 201 {
+		chromedp.Call(ctx, fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: ev.RequestID})
+		return
+	}
+	body, err := chromedp.Call(ctx, fetch.GetResponseBody, fetch.GetResponseBodyParams{RequestID: ev.RequestID})
+	if err != nil {
+		chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonFailed})
+		return
+	}
+	silent := fmt.Sprintf("a=candidate:1 1 udp 2130706431 127.0.0.1 %d typ host\r\n", f.silent.LocalAddr().(*net.UDPAddr).Port)
+	n := 0
+	sdp := candidates.ReplaceAllStringFunc(string(body.Body), func(string) string {
+		if n++; n > 1 {
+			return ""
+		}
+		return silent
+	})
+	chromedp.Call(ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: ev.RequestID,
+		ResponseCode: ev.ResponseStatusCode, ResponseHeaders: ev.ResponseHeaders, Body: []byte(sdp)})
 }
 
-// TestMJPEGFallback: where neither WebRTC nor LL-HLS gets through (the
-// browser's WHEP offer and every HLS request fail as refused connections),
+// saw says whether a request whose "METHOD URL" contains s went through
+// the firewall.
+func (f *firewall) saw(s string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.ContainsFunc(f.seen, func(u string) bool { return strings.Contains(u, s) })
+}
+
+// TestMJPEGFallback: where neither WebRTC nor LL-HLS gets through (WebRTC's
+// UDP is dropped, so Chromium's ICE fails; every HLS request is refused),
 // the page plays an H.264 camera as MJPEG in its <img>: moving pictures of
 // the camera's size, decoded by the server, and the bar says so and why,
-// here in Korean.
+// here in Korean. The WebRTC session that never connected is ended.
 func TestMJPEGFallback(t *testing.T) {
 	st, h, w := h264Site(t, "door")
-	block := &refused{patterns: []string{"*/whep*", "*/hls/*"}}
-	tb := open(t, st.url(), device(1280, 800, "light", "ko"), block.action())
+	fw := &firewall{refuse: []string{"*/hls/*"}}
+	tb := open(t, st.url(), device(1280, 800, "light", "ko"), fw.action(t))
 	const want = "MJPEG · WebRTC와 LL-HLS로 연결하지 못함"
 	tb.wait("MJPEG pictures of the camera's size",
 		fmt.Sprintf(`(() => { const i = document.getElementById("live");
@@ -76,13 +119,11 @@ func TestMJPEGFallback(t *testing.T) {
 	}
 	first := eval[string](tb, `__fc.hash("#live")`)
 	tb.wait("the picture to change", fmt.Sprintf(`(h => h !== "" && h !== %q)(__fc.hash("#live"))`, first))
-	if !block.refusedAny("POST ") || !block.refusedAny("/whep") || !block.refusedAny("/hls/index.m3u8") {
-		t.Errorf("the page fell back without trying both: refused %q", block.urls)
-	}
-	if n := w.Sessions(h); n != 0 {
-		t.Errorf("%d WebRTC sessions, want none", n)
+	if !fw.saw("POST ") || !fw.saw("/hls/index.m3u8") {
+		t.Errorf("the page fell back without trying both: %q", fw.seen)
 	}
 	tb.screenshot("mjpeg-fallback-ko")
+	fake.WaitFor(t, "the WebRTC session to end", func() bool { return w.Sessions(h) == 0 })
 }
 
 // TestTransportPicker: ?transport=mjpeg plays an H.264 camera as MJPEG
