@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/chromedp/cdproto/fetch"
@@ -26,6 +27,7 @@ import (
 type firewall struct {
 	refuse []string // DevTools Fetch URL patterns
 	silent net.PacketConn
+	open   atomic.Bool // lets everything through
 
 	mu   sync.Mutex
 	seen []string // "METHOD URL" of the requests refused or rewritten
@@ -65,11 +67,15 @@ func (f *firewall) action(t *testing.T) chromedp.Action[chromedp.Void] {
 }
 
 func (f *firewall) handle(ctx context.Context, ev fetch.EventRequestPaused) {
-	if ev.ResponseStatusCode == 0 && ev.ResponseErrorReason == "" { // the request stage: refused
+	if ev.ResponseStatusCode == 0 && ev.ResponseErrorReason == "" { // the request stage
+		if f.open.Load() {
+			chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+			return
+		}
 		chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonConnectionRefused})
 		return
 	}
-	if ev.Request.Method != "POST" || ev.ResponseStatusCode != 201 {
+	if f.open.Load() || ev.Request.Method != "POST" || ev.ResponseStatusCode != 201 {
 		chromedp.Call(ctx, fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: ev.RequestID})
 		return
 	}
@@ -124,6 +130,28 @@ func TestMJPEGFallback(t *testing.T) {
 	}
 	tb.screenshot("mjpeg-fallback-ko")
 	fake.WaitFor(t, "the WebRTC session to end", func() bool { return w.Sessions(h) == 0 })
+}
+
+// TestFallbackRetriesWebRTC: a page that fell back to MJPEG starts again
+// from WebRTC when the server comes back after being away (the fallback
+// may have come from its absence), and plays WebRTC once it gets through.
+func TestFallbackRetriesWebRTC(t *testing.T) {
+	st, _, _ := h264Site(t, "door")
+	fw := &firewall{refuse: []string{"*/whep*", "*/hls/*"}}
+	tb := open(t, st.url(), fw.action(t))
+	tb.wait("MJPEG, after WebRTC and LL-HLS failed", `document.getElementById("stage").dataset.state === "live" &&
+	  document.getElementById("f-transport").textContent === "MJPEG · WebRTC and LL-HLS could not connect"`)
+	fw.open.Store(true)
+	st.stop()
+	tb.wait("the page to see the server gone", `document.getElementById("stage").dataset.state === "reconnecting"`)
+	st.start()
+	tb.wait("WebRTC to play", `(() => { const v = document.getElementById("live-video");
+	  return !v.hidden && v.videoWidth === 320 && document.getElementById("live").hidden &&
+	    document.getElementById("stage").dataset.state === "live" &&
+	    document.getElementById("f-transport").textContent === "WebRTC · H.264"; })()`)
+	if eval[bool](tb, `document.getElementById("live").hasAttribute("src")`) {
+		t.Error("the MJPEG stream is still open")
+	}
 }
 
 // TestTransportPicker: ?transport=mjpeg plays an H.264 camera as MJPEG
