@@ -46,6 +46,14 @@ func NewWHEPClientOn(t testing.TB, conn net.PacketConn) *WHEPClient {
 // NewWHEPClientTCP is NewWHEPClient on ICE-TCP only, as a viewer on a
 // network that blocks UDP: it offers no candidates and connects to the
 // server's passive TCP candidates.
+//
+// Start the processes a test needs (a camera's ffmpeg) before Answer:
+// pion's active ICE-TCP (github.com/pion/ice/v4 v4.4.8, newActiveTCPConn
+// and getTCPAddrOnInterface in active_tcp.go) picks its local port by
+// listening on port 0 and closing, then dials from that port. A process
+// forked in between holds a copy of the listener until it execs, the dial
+// fails with "bind: address already in use", and pion never dials again:
+// the client never connects.
 func NewWHEPClientTCP(t testing.TB) *WHEPClient {
 	t.Helper()
 	return newWHEPClient(t, nil, webrtc.NetworkTypeTCP4)

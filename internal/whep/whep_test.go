@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -300,40 +299,21 @@ func splitLines(s string) []string {
 func TestICETCP(t *testing.T) {
 	s := newServer(t)
 	h := h264Camera(t, "160x120")
-	port := s.Addr().(*net.UDPAddr).Port
-	// Now and then (about one run in fifteen under -race) a TCP-only
-	// session never connects, a race in pion's ICE-TCP not yet found; the
-	// client offers again then, as a WHEP player does when ICE fails.
-	var c *fake.WHEPClient
-	for try := 1; ; try++ {
-		c = fake.NewWHEPClientTCP(t)
-		connected := make(chan struct{})
-		var once sync.Once
-		c.PC.OnICEConnectionStateChange(func(st webrtc.ICEConnectionState) {
-			if st == webrtc.ICEConnectionStateConnected {
-				once.Do(func() { close(connected) })
-			}
-		})
-		_, answer, err := s.Offer(h, "127.0.0.1:1", c.Offer, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := fmt.Sprintf(" 127.0.0.1 %d typ host tcptype passive", port); !strings.Contains(answer, want) {
-			t.Fatalf("answer has no%s:\n%s", want, answer)
-		}
-		c.Answer(t, answer)
-		select {
-		case <-connected:
-		case <-time.After(20 * time.Second):
-			if try < 4 {
-				t.Logf("try %d: ICE over TCP did not connect; offering again", try)
-				c.PC.Close()
-				continue
-			}
-			t.Fatal("ICE over TCP did not connect in four offers")
-		}
-		break
+	// The camera's ffmpeg is started before the client dials: see
+	// fake.NewWHEPClientTCP.
+	v := h.Join("127.0.0.1:2")
+	defer v.Leave()
+	fake.WaitFor(t, "the camera to run", func() bool { return h.Status().State == hub.Running })
+	c := fake.NewWHEPClientTCP(t)
+	_, answer, err := s.Offer(h, "127.0.0.1:1", c.Offer, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
+	port := s.Addr().(*net.UDPAddr).Port
+	if want := fmt.Sprintf(" 127.0.0.1 %d typ host tcptype passive", port); !strings.Contains(answer, want) {
+		t.Fatalf("answer has no%s:\n%s", want, answer)
+	}
+	c.Answer(t, answer)
 	if w, hh, _, _ := c.FirstIDR(t); w != 160 || hh != 120 {
 		t.Fatalf("first IDR picture %dx%d; want 160x120", w, hh)
 	}
