@@ -36,7 +36,10 @@ const (
 // as rpicam-vid --flush, gets each one back one picture later at most. At
 // the end of the stream the last access unit is returned.
 //
-// Bytes before the first start code are skipped. An access unit larger than
+// Bytes before the first start code are skipped, and so are zero bytes
+// between access units (trailing_zero_8bits, or the padding a V4L2 driver
+// may leave after a picture in its buffer): an access unit starts at its
+// start code. An access unit larger than
 // the maximum size, or holding a NAL unit with a forbidden_zero_bit set, is
 // dropped and counted, and so is every access unit after it up to the next
 // IDR picture, as they could not be decoded without it.
@@ -54,6 +57,9 @@ type Splitter struct {
 
 	au      auState
 	waitKey bool // an access unit was dropped: drop until an IDR picture
+
+	base int64 // the stream offset of buf[0]
+	end  int64 // the stream offset just past the last access unit returned
 
 	dropped atomic.Int64
 	skipped atomic.Int64
@@ -89,6 +95,13 @@ func (s *Splitter) Dropped() int64 { return s.dropped.Load() }
 // at the end of the stream, and dropped access units. It is safe to call
 // from any goroutine.
 func (s *Splitter) Skipped() int64 { return s.skipped.Load() }
+
+// End returns the stream offset (bytes read from the start) just past the
+// last byte of the access unit Next returned last, or 0 before the first:
+// a caller that knows where each chunk of the stream began, such as the
+// capture time of each buffer a device filled, can tell where the access
+// unit came from.
+func (s *Splitter) End() int64 { return s.end }
 
 // Next returns the next access unit. Its Data is newly allocated and belongs
 // to the caller.
@@ -134,8 +147,10 @@ func (s *Splitter) step() (AccessUnit, bool) {
 		var ok bool
 		if s.au.open && s.au.vcl && starts {
 			out, ok = s.emit(s.au, trimZeros(s.buf[s.au.start:sc]))
-			// The zeros before sc begin the next access unit's start code.
-			s.au = auState{open: true, start: s.lo}
+			// The next access unit opens below at its start code: the
+			// zeros between the two (trailing_zero_8bits, or a driver's
+			// padding) are skipped, not carried as its first bytes.
+			s.au = auState{}
 		}
 		if !s.au.open {
 			// A zero byte just before sc makes a 4-byte start code.
@@ -186,6 +201,7 @@ func (s *Splitter) emit(au auState, data []byte) (AccessUnit, bool) {
 	default:
 		s.waitKey = false
 		s.lo += len(data)
+		s.end = s.base + int64(s.lo)
 		return AccessUnit{Data: bytes.Clone(data), Key: au.key}, true
 	}
 	s.dropped.Add(1)
@@ -244,6 +260,7 @@ func (s *Splitter) fill() {
 		// Move the unconsumed bytes (one access unit at most) to the front.
 		n := copy(s.buf[:cap(s.buf)], s.buf[s.lo:])
 		s.buf = s.buf[:n]
+		s.base += int64(s.lo)
 		s.scan -= s.lo
 		s.au.start -= s.lo
 		s.lo = 0

@@ -3,6 +3,7 @@ package h264_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"slices"
 	"testing"
 	"testing/iotest"
@@ -175,4 +176,55 @@ func TestSplitterBadInput(t *testing.T) {
 			t.Errorf("%d access units, %d bytes skipped; want 0, %d", len(aus), s.Skipped(), len(sps))
 		}
 	})
+}
+
+// TestSplitterPadding: zero bytes after a picture (a V4L2 driver's buffer
+// reported at full size, or trailing_zero_8bits) belong to no access unit:
+// they are skipped and counted, each access unit still starts at its start
+// code, and End tells where in the stream each one ended.
+func TestSplitterPadding(t *testing.T) {
+	stream := encode(t, "320x240", 6, "-g", "3")
+	good, _ := split(t, bytes.NewReader(stream), 0)
+	if len(good) != 6 {
+		t.Fatalf("%d access units, want 6", len(good))
+	}
+	pad := []int{100000, 0, 1, 7, 5000, 3}
+	var in []byte
+	var ends []int64
+	for i, au := range good {
+		in = append(in, au.Data...)
+		ends = append(ends, int64(len(in)))
+		in = append(in, make([]byte, pad[i])...)
+	}
+	for name, r := range map[string]io.Reader{
+		"whole":      bytes.NewReader(in),
+		"one byte":   iotest.OneByteReader(bytes.NewReader(in)),
+		"odd chunks": &chunkReader{b: in, sizes: []int{7, 1, 3000, 2, 13, 65536}},
+	} {
+		s := h264.NewSplitter(r, 0)
+		for i := range good {
+			au, err := s.Next()
+			if err != nil {
+				t.Fatalf("%s: access unit %d: %v", name, i, err)
+			}
+			if !bytes.Equal(au.Data, good[i].Data) || au.Key != good[i].Key {
+				t.Fatalf("%s: access unit %d (%d bytes, starting % x) differs from the one written (%d bytes)",
+					name, i, len(au.Data), au.Data[:min(8, len(au.Data))], len(good[i].Data))
+			}
+			if s.End() != ends[i] {
+				t.Fatalf("%s: access unit %d ends at %d, want %d", name, i, s.End(), ends[i])
+			}
+		}
+		if _, err := s.Next(); err != io.EOF {
+			t.Fatalf("%s: after the last access unit: %v", name, err)
+		}
+		var padded int64
+		for _, p := range pad {
+			padded += int64(p)
+		}
+		// A 4-byte start code's first zero is part of the access unit.
+		if s.Skipped() != padded || s.Dropped() != 0 {
+			t.Errorf("%s: %d bytes skipped, %d dropped; want %d, 0", name, s.Skipped(), s.Dropped(), padded)
+		}
+	}
 }
