@@ -197,10 +197,12 @@ func (s *Source) setup() (d *v4l2.Device, set Settings, err error) {
 	if err != nil {
 		return nil, set, err
 	}
+	// Held apart from d, which each "return nil, ..." sets to nil before
+	// this runs.
+	opened := d
 	defer func() {
 		if err != nil {
-			d.Close()
-			d = nil
+			opened.Close()
 		}
 	}()
 	c, err := d.Capability()
