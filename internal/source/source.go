@@ -31,8 +31,9 @@ import (
 func New(c config.Camera, log *slog.Logger) (hub.Source, string, error) {
 	if c.Codec == string(hub.H264) {
 		// Only these can give H.264 (see hub.H264Source).
-		if kind, _, _ := strings.Cut(c.Source, ":"); kind != "rpicam" && kind != "exec" {
-			return nil, "", fmt.Errorf("codec h264 needs source rpicam, or exec:COMMAND writing Annex-B H.264 (as in exec:ffmpeg -i rtsp://camera/stream -c:v copy -bsf:v h264_mp4toannexb -f h264 -)")
+		if kind, _, _ := strings.Cut(c.Source, ":"); kind != "rpicam" && kind != "exec" && kind != "v4l2" && !strings.HasPrefix(c.Source, "/dev/") {
+			return nil, "", fmt.Errorf("codec h264 needs source rpicam, v4l2:/dev/videoN (a device that sends H.264), " +
+				"or exec:COMMAND writing Annex-B H.264 (as in exec:ffmpeg -i rtsp://camera/stream -c:v copy -bsf:v h264_mp4toannexb -f h264 -)")
 		}
 	}
 	if strings.HasPrefix(c.Source, "/dev/") {

@@ -10,11 +10,13 @@ import (
 	"testing"
 
 	"github.com/framecast/framecast/internal/config"
+	"github.com/framecast/framecast/internal/hub"
 	"github.com/framecast/framecast/internal/source"
 	"github.com/framecast/framecast/internal/source/execsrc"
 	"github.com/framecast/framecast/internal/source/file"
 	"github.com/framecast/framecast/internal/source/httpsrc"
 	"github.com/framecast/framecast/internal/source/rpicam"
+	"github.com/framecast/framecast/internal/source/v4l2src"
 )
 
 // noRpicam leaves only an empty folder on PATH, so no rpicam-vid is found.
@@ -64,7 +66,20 @@ func TestNewSource(t *testing.T) {
 			c.Codec = "h264"
 		}), describe: "exec ffmpeg"},
 		{name: "h264 from a test pattern", cam: with(func(c *config.Camera) { c.Source = "testpattern"; c.Codec = "h264" }), err: true,
-			describe: "codec h264 needs source rpicam, or exec:COMMAND writing Annex-B H.264 (as in exec:ffmpeg -i rtsp://camera/stream -c:v copy -bsf:v h264_mp4toannexb -f h264 -)"},
+			describe: "codec h264 needs source rpicam, v4l2:/dev/videoN (a device that sends H.264), or exec:COMMAND writing Annex-B H.264 (as in exec:ffmpeg -i rtsp://camera/stream -c:v copy -bsf:v h264_mp4toannexb -f h264 -)"},
+		{name: "v4l2 h264", cam: with(func(c *config.Camera) {
+			c.Source = "/dev/video-framecast-absent"
+			c.Codec, c.Bitrate, c.KeyframeInterval = "h264", 1_500_000, 60
+		}), describe: "v4l2 /dev/video-framecast-absent 640x480@30 H.264", check: func(t *testing.T, s any) {
+			// The hub runs an H.264 camera's source with RunH264.
+			v, ok := s.(hub.H264Source)
+			if !ok {
+				t.Fatalf("%T is no hub.H264Source", s)
+			}
+			if src := v.(*v4l2src.Source); src.Bitrate != 1_500_000 || src.KeyframeInterval != 60 {
+				t.Errorf("bitrate %d, keyframe interval %d not passed on", src.Bitrate, src.KeyframeInterval)
+			}
+		}},
 		{name: "exec empty", cam: with(func(c *config.Camera) { c.Source = "exec:" }), err: true,
 			describe: "exec: needs a command, as in exec:ffmpeg -i rtsp://camera/stream -f mjpeg -"},
 		{name: "exec bad quote", cam: with(func(c *config.Camera) { c.Source = `exec:ffmpeg -i 'x` }), err: true,

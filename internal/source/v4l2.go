@@ -45,6 +45,7 @@ func newV4L2(c config.Camera, device string, log *slog.Logger) (hub.Source, stri
 	clog := log.With("camera", c.Name)
 	s := &v4l2src.Source{
 		Device: device, Width: c.Size.Width, Height: c.Size.Height, FPS: c.FPS, Quality: c.Quality,
+		Bitrate: c.Bitrate, KeyframeInterval: c.KeyframeInterval,
 		ControlValues: values,
 		OnStart: func(set v4l2src.Settings) {
 			how := "encoding"
@@ -72,5 +73,9 @@ func newV4L2(c config.Camera, device string, log *slog.Logger) (hub.Source, stri
 	} else if _, err := os.Stat(device); errors.Is(err, fs.ErrNotExist) {
 		clog.Warn("v4l2 device absent: showing no signal until it appears", "device", device)
 	}
-	return s, fmt.Sprintf("v4l2 %s %v@%d", where, c.Size, c.FPS), nil
+	d := fmt.Sprintf("v4l2 %s %v@%d", where, c.Size, c.FPS)
+	if c.Codec == string(hub.H264) {
+		d += " H.264"
+	}
+	return s, d, nil
 }

@@ -127,6 +127,14 @@ func (d *Device) controlFromRaw(r *rawQueryCtrl) (Control, error) {
 	return c, nil
 }
 
+// Codec controls of devices that encode (V4L2_CID_MPEG_VIDEO_*): UVC 1.5
+// cameras, the Raspberry Pi's bcm2835-v4l2 camera, encoders.
+const (
+	CIDVideoGOPSize     = 0x009909cb // pictures per group of pictures
+	CIDVideoBitrate     = 0x009909cf // bits per second
+	CIDVideoH264IPeriod = 0x00990a66 // pictures between H.264 I (IDR) pictures
+)
+
 // Control ID ranges walked when a driver does not support
 // V4L2_CTRL_FLAG_NEXT_CTRL.
 const (

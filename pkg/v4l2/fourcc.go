@@ -17,6 +17,7 @@ var (
 	PixelNV12  = FourCC('N', 'V', '1', '2') // Y plane, then interleaved CbCr at 4:2:0
 	PixelYU12  = FourCC('Y', 'U', '1', '2') // planar 4:2:0: Y, Cb, Cr (I420)
 	PixelYV12  = FourCC('Y', 'V', '1', '2') // planar 4:2:0: Y, Cr, Cb
+	PixelH264  = FourCC('H', '2', '6', '4') // H.264 in Annex-B form (with start codes)
 )
 
 // String returns the four characters, with trailing spaces trimmed; a code

@@ -55,7 +55,10 @@ func WriteDeviceTable(w io.Writer, devs []v4l2.DeviceInfo) error {
 		fmt.Fprintln(tw, "  formats:")
 		for _, f := range d.Formats {
 			kind := "raw"
-			if f.Compressed() {
+			switch {
+			case f.PixelFormat == v4l2.PixelH264:
+				kind = "compressed; codec h264"
+			case f.Compressed():
 				kind = "compressed"
 			}
 			fmt.Fprintf(tw, "    %s\t%s (%s)\n", f.PixelFormat, f.Description, kind)

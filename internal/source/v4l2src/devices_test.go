@@ -18,6 +18,9 @@ var testDevice = v4l2.DeviceInfo{
 			Sizes: []v4l2.SizeInfo{{FrameSize: v4l2.FrameSize{Type: v4l2.FrmDiscrete, Width: 1280, Height: 720},
 				Intervals: []v4l2.FrameInterval{{Type: v4l2.FrmDiscrete, Interval: v4l2.Fract{Numerator: 1, Denominator: 30}},
 					{Type: v4l2.FrmDiscrete, Interval: v4l2.Fract{Numerator: 2, Denominator: 25}}}}}},
+		{FormatDesc: v4l2.FormatDesc{Description: "H.264", PixelFormat: v4l2.PixelH264, Flags: v4l2.FmtFlagCompressed},
+			Sizes: []v4l2.SizeInfo{{FrameSize: v4l2.FrameSize{Type: v4l2.FrmDiscrete, Width: 1920, Height: 1080},
+				Intervals: []v4l2.FrameInterval{{Type: v4l2.FrmDiscrete, Interval: v4l2.Fract{Numerator: 1, Denominator: 30}}}}}},
 	},
 	Controls: []v4l2.Control{
 		{Name: "Brightness", Type: v4l2.CtrlInteger, Min: -64, Max: 64, Step: 1, Value: 3, HasValue: true},
@@ -36,6 +39,7 @@ func TestWriteDeviceTable(t *testing.T) {
 	for _, want := range []string{
 		"/dev/video0", "HD Webcam (driver uvcvideo 6.1.192, usb-0000:00:14.0-1)", "Camera 1",
 		"MJPG", "Motion-JPEG (compressed)", "1280x720", "30, 12.5 fps",
+		"H264", "H.264 (compressed; codec h264)", "1920x1080",
 		"brightness", "-64..64", "value 3",
 		"power_line_frequency", "0: Disabled, 1: 50 Hz, 2: 60 Hz",
 		"white_balance_temperature", "step 10", "(inactive)",

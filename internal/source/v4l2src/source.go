@@ -2,7 +2,9 @@
 // webcams and any other V4L2 capture device). MJPEG from the camera is
 // passed through untouched except for inserting Huffman tables where the
 // camera left them out; raw YUYV, UYVY, NV12, YU12 and YV12 frames are
-// encoded to JPEG by a small pool of encoders, in capture order.
+// encoded to JPEG by a small pool of encoders, in capture order. A device
+// that encodes H.264 itself has its access units passed through by
+// RunH264, never transcoded.
 //
 // It knows nothing of the hub or HTTP: Run emits frames and returns an error
 // when the device fails; restarts belong to the caller.
@@ -48,9 +50,10 @@ type Source struct {
 	Width, Height int
 	// FPS is the wanted frame rate; zero means DefaultFPS.
 	FPS int
-	// Formats lists the pixel formats to use, first match wins, by their
-	// four-character codes ("MJPG", "YUYV", "UYVY", "NV12", "YU12", "YV12";
-	// "JPEG" too). Empty means MJPG, JPEG, YUYV, UYVY, NV12, YU12, YV12.
+	// Formats lists the pixel formats Run may use, first match wins, by
+	// their four-character codes ("MJPG", "YUYV", "UYVY", "NV12", "YU12",
+	// "YV12"; "JPEG" too). Empty means MJPG, JPEG, YUYV, UYVY, NV12, YU12,
+	// YV12. RunH264 uses H264 whatever it says.
 	Formats []string
 	// Quality is the JPEG quality for raw formats; zero means
 	// jpegenc.DefaultQuality.
@@ -59,6 +62,11 @@ type Source struct {
 	Input int
 	// Buffers is how many mmap buffers to ask for; zero means DefaultBuffers.
 	Buffers int
+	// Bitrate (bits per second) and KeyframeInterval (pictures from one
+	// IDR picture to the next) are asked of an H.264 device by RunH264
+	// through its codec controls, where it has them; zero, or a device
+	// without them, leaves the device's own.
+	Bitrate, KeyframeInterval int
 	// Encoders is how many goroutines encode raw frames; zero means one per
 	// CPU, at most 4.
 	Encoders int
@@ -82,7 +90,7 @@ type Source struct {
 	settings Settings
 	started  bool
 
-	frames, invalid, corrupt, busy, skipped, dht atomic.Uint64
+	frames, invalid, corrupt, busy, skipped, dht, buffers atomic.Uint64
 }
 
 // Settings is what the driver really set, read back after asking.
@@ -90,8 +98,8 @@ type Settings struct {
 	Device       string           // the device node
 	Card         string           // the device's name
 	Driver       string           // e.g. "uvcvideo"
-	Format       v4l2.PixelFormat // e.g. MJPG or YUYV
-	Passthrough  bool             // the camera's own JPEGs are served
+	Format       v4l2.PixelFormat // e.g. MJPG, YUYV or H264
+	Passthrough  bool             // the camera's own JPEGs or H.264 are served
 	Width        int
 	Height       int
 	BytesPerLine int
@@ -100,20 +108,25 @@ type Settings struct {
 	Buffers      int        // mmap buffers granted
 }
 
-// Stats counts what happened to frames since the Source was made.
+// Stats counts what happened to frames since the Source was made. For
+// H.264 a frame is an access unit (one picture).
 type Stats struct {
-	Frames  uint64 // emitted
-	Invalid uint64 // MJPEG frames that were not whole JPEGs, or short raw frames: dropped
+	Frames uint64 // emitted
+	// Invalid counts MJPEG frames that were not whole JPEGs, short raw
+	// frames, and H.264 access units that were broken or could not be
+	// decoded for want of a lost picture before them: dropped.
+	Invalid uint64
 	Corrupt uint64 // buffers the driver flagged as erroneous: dropped
 	Busy    uint64 // raw frames dropped because every encoder was busy
 	Skipped uint64 // gaps in the driver's sequence numbers (frames it dropped)
 	DHT     uint64 // MJPEG frames that got the standard Huffman tables inserted
+	Buffers uint64 // buffers taken from the driver and given back
 }
 
 // Stats returns the frame counters.
 func (s *Source) Stats() Stats {
 	return Stats{Frames: s.frames.Load(), Invalid: s.invalid.Load(), Corrupt: s.corrupt.Load(),
-		Busy: s.busy.Load(), Skipped: s.skipped.Load(), DHT: s.dht.Load()}
+		Busy: s.busy.Load(), Skipped: s.skipped.Load(), DHT: s.dht.Load(), Buffers: s.buffers.Load()}
 }
 
 // Dropped counts the frames that never reached emit (Invalid, Corrupt,
@@ -156,39 +169,79 @@ func (s *Source) devicePath() (string, error) {
 	return paths[0], nil
 }
 
-// chooseFormat returns the first wanted format the device offers.
-func (s *Source) chooseFormat(d *v4l2.Device) (v4l2.PixelFormat, error) {
-	want := defaultFormats
-	if len(s.Formats) > 0 {
-		want = nil
-		for _, name := range s.Formats {
-			p, ok := v4l2.ParsePixelFormat(strings.ToUpper(name))
-			if !ok || (!isJPEG(p) && rawFormats[p] == 0) {
-				return 0, fmt.Errorf("v4l2: format %q: not one of MJPG, JPEG, YUYV, UYVY, NV12, YU12, YV12", name)
-			}
-			want = append(want, p)
-		}
-	}
+// chooseFormat returns the format to capture in: for H.264 (RunH264)
+// H264, else the first of the wanted formats the device offers.
+func (s *Source) chooseFormat(d *v4l2.Device, h264 bool) (v4l2.PixelFormat, error) {
 	offered, err := d.Formats(v4l2.BufVideoCapture)
 	if err != nil {
 		return 0, err
 	}
-	for _, w := range want {
-		for _, o := range offered {
-			if o.PixelFormat == w {
-				return w, nil
-			}
-		}
-	}
-	names := make([]string, len(offered))
-	for i, o := range offered {
-		names[i] = o.PixelFormat.String()
-	}
-	return 0, fmt.Errorf("v4l2: %s offers none of the usable formats (it has %s)", d.Path(), strings.Join(names, ", "))
+	return pickFormat(d.Path(), offered, s.Formats, h264)
 }
 
-// setup opens and configures the device.
-func (s *Source) setup() (d *v4l2.Device, set Settings, err error) {
+// pickFormat chooses among the formats a device offers (see chooseFormat);
+// its errors name what the device has and what to set instead.
+func pickFormat(path string, offered []v4l2.FormatDesc, formats []string, h264 bool) (v4l2.PixelFormat, error) {
+	has := func(p v4l2.PixelFormat) bool {
+		for _, o := range offered {
+			if o.PixelFormat == p {
+				return true
+			}
+		}
+		return false
+	}
+	if h264 {
+		if has(v4l2.PixelH264) {
+			return v4l2.PixelH264, nil
+		}
+		return 0, fmt.Errorf("v4l2: %s sends no H.264 (it offers %s): use codec mjpeg, the default, for this device",
+			path, formatList(offered))
+	}
+	want := defaultFormats
+	if len(formats) > 0 {
+		want = nil
+		for _, name := range formats {
+			p, ok := v4l2.ParsePixelFormat(strings.ToUpper(name))
+			if !ok || (!isJPEG(p) && rawFormats[p] == 0) {
+				return 0, fmt.Errorf("v4l2: format %q: not one of MJPG, JPEG, YUYV, UYVY, NV12, YU12, YV12 (for H264 use codec h264)", name)
+			}
+			want = append(want, p)
+		}
+	}
+	for _, w := range want {
+		if has(w) {
+			return w, nil
+		}
+	}
+	if has(v4l2.PixelH264) {
+		return 0, fmt.Errorf("v4l2: %s sends only H.264 (it offers %s): set codec h264 to pass it through; "+
+			"framecast does not turn a device's H.264 into MJPEG", path, formatList(offered))
+	}
+	return 0, fmt.Errorf("v4l2: %s offers none of the usable formats (it has %s)", path, formatList(offered))
+}
+
+// maxListed bounds the formats an error names (vivid offers 83).
+const maxListed = 12
+
+// formatList names the formats a device offers: "MJPG, YUYV", and how many
+// more beyond maxListed; "none" for none.
+func formatList(offered []v4l2.FormatDesc) string {
+	if len(offered) == 0 {
+		return "none"
+	}
+	var names []string
+	for _, o := range offered[:min(len(offered), maxListed)] {
+		names = append(names, o.PixelFormat.String())
+	}
+	list := strings.Join(names, ", ")
+	if n := len(offered) - maxListed; n > 0 {
+		list += fmt.Sprintf(" and %d more", n)
+	}
+	return list
+}
+
+// setup opens and configures the device, for H.264 (RunH264) or JPEG.
+func (s *Source) setup(h264 bool) (d *v4l2.Device, set Settings, err error) {
 	path, err := s.devicePath()
 	if err != nil {
 		return nil, set, err
@@ -222,7 +275,7 @@ func (s *Source) setup() (d *v4l2.Device, set Settings, err error) {
 			return nil, set, err
 		}
 	}
-	pf, err := s.chooseFormat(d)
+	pf, err := s.chooseFormat(d, h264)
 	if err != nil {
 		return nil, set, err
 	}
@@ -252,7 +305,7 @@ func (s *Source) setup() (d *v4l2.Device, set Settings, err error) {
 	if err != nil && errors.Is(err, ErrDisconnected) {
 		return nil, set, err
 	}
-	set = Settings{Device: path, Card: c.Card, Driver: c.Driver, Format: f.PixelFormat, Passthrough: isJPEG(f.PixelFormat),
+	set = Settings{Device: path, Card: c.Card, Driver: c.Driver, Format: f.PixelFormat, Passthrough: isJPEG(f.PixelFormat) || h264,
 		Width: int(f.Width), Height: int(f.Height), BytesPerLine: int(f.BytesPerLine), Interval: iv, FPS: iv.FPS()}
 	return d, set, nil
 }
@@ -262,13 +315,29 @@ func (s *Source) setup() (d *v4l2.Device, set Settings, err error) {
 // away gives an error matching ErrDisconnected; Run closes everything before
 // it returns, so calling it again reopens the device.
 func (s *Source) Run(ctx context.Context, emit func(mjpeg.Frame)) error {
-	d, set, err := s.setup()
+	return s.run(ctx, false, func(c *capture) error {
+		if c.set.Passthrough {
+			return c.runMJPEG(emit)
+		}
+		return c.runRaw(emit)
+	})
+}
+
+// run opens and configures the device (for H.264 or not), starts
+// streaming and hands over to loop.
+func (s *Source) run(ctx context.Context, h264 bool, loop func(*capture) error) error {
+	d, set, err := s.setup(h264)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	if len(s.ControlValues) > 0 {
 		if err := s.applyControls(d); err != nil {
+			return err
+		}
+	}
+	if h264 {
+		if err := s.applyEncoder(d); err != nil {
 			return err
 		}
 	}
@@ -294,21 +363,24 @@ func (s *Source) Run(ctx context.Context, emit func(mjpeg.Frame)) error {
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
-	if set.Passthrough {
-		err = c.runMJPEG(emit)
-	} else {
-		err = c.runRaw(emit)
-	}
+	err = loop(&c)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	return err
 }
 
+// frameSource is what a capture loop needs of a stream: a *v4l2.Stream,
+// or a fake one in tests.
+type frameSource interface {
+	Next(timeout time.Duration) (v4l2.Frame, error)
+	Requeue(f v4l2.Frame) error
+}
+
 // capture is the state of one Run's capture loop.
 type capture struct {
 	s       *Source
-	st      *v4l2.Stream
+	st      frameSource
 	set     Settings
 	timeout time.Duration
 	clock   wallClock
@@ -317,29 +389,41 @@ type capture struct {
 }
 
 // next dequeues the next frame that is worth looking at, dropping and
-// counting the ones the driver flagged as erroneous.
-func (c *capture) next() (v4l2.Frame, error) {
+// counting the ones the driver flagged as erroneous. It reports whether
+// frames were lost just before this one: dropped by the driver (a gap in
+// its sequence numbers) or here for being erroneous.
+func (c *capture) next() (f v4l2.Frame, lost bool, err error) {
 	for {
 		f, err := c.st.Next(c.timeout)
 		switch {
 		case errors.Is(err, v4l2.ErrTimeout):
-			return f, fmt.Errorf("v4l2: %s: no frame in %v", c.set.Device, c.timeout)
+			return f, lost, fmt.Errorf("v4l2: %s: no frame in %v", c.set.Device, c.timeout)
 		case err != nil:
-			return f, err
+			return f, lost, err
 		}
 		if c.seqOK {
-			c.s.skipped.Add(seqGap(c.seq, f.Sequence))
+			if gap := seqGap(c.seq, f.Sequence); gap > 0 {
+				c.s.skipped.Add(gap)
+				lost = true
+			}
 		}
 		c.seq, c.seqOK = f.Sequence, true
 		if f.Flags&v4l2.BufFlagError != 0 {
 			c.s.corrupt.Add(1)
-			if err := c.st.Requeue(f); err != nil {
-				return f, err
+			lost = true
+			if err := c.requeue(f); err != nil {
+				return f, lost, err
 			}
 			continue
 		}
-		return f, nil
+		return f, lost, nil
 	}
+}
+
+// requeue gives a frame's buffer back to the driver.
+func (c *capture) requeue(f v4l2.Frame) error {
+	c.s.buffers.Add(1)
+	return c.st.Requeue(f)
 }
 
 // seqGap is how many frames a driver dropped between two consecutive
@@ -358,14 +442,14 @@ func seqGap(prev, cur uint32) uint64 {
 // copied out of the driver's buffer.
 func (c *capture) runMJPEG(emit func(mjpeg.Frame)) error {
 	for {
-		f, err := c.next()
+		f, _, err := c.next()
 		if err != nil {
 			return err
 		}
 		n, err := mjpeg.FrameLen(f.Data)
 		if err != nil {
 			c.s.invalid.Add(1)
-			if err := c.st.Requeue(f); err != nil {
+			if err := c.requeue(f); err != nil {
 				return err
 			}
 			continue
@@ -375,7 +459,7 @@ func (c *capture) runMJPEG(emit func(mjpeg.Frame)) error {
 			c.s.dht.Add(1)
 		}
 		t := c.clock.wall(f.Buffer)
-		if err := c.st.Requeue(f); err != nil {
+		if err := c.requeue(f); err != nil {
 			return err
 		}
 		c.s.frames.Add(1)
@@ -408,7 +492,7 @@ func (c *capture) runRaw(emit func(mjpeg.Frame)) error {
 	})
 	defer p.close()
 	for {
-		f, err := c.next()
+		f, _, err := c.next()
 		if err != nil {
 			return err
 		}
@@ -421,7 +505,7 @@ func (c *capture) runRaw(emit func(mjpeg.Frame)) error {
 			copy(raw, f.Data[:need])
 		}
 		t := c.clock.wall(f.Buffer)
-		if err := c.st.Requeue(f); err != nil {
+		if err := c.requeue(f); err != nil {
 			if raw != nil {
 				p.release(raw)
 			}
