@@ -386,12 +386,19 @@ func TestNACK(t *testing.T) {
 	if err := c.PC.WriteRTCP([]rtcp.Packet{&rtcp.TransportLayerNack{MediaSSRC: p.SSRC, Nacks: rtcp.NackPairsFromSequenceNumbers(missing)}}); err != nil {
 		t.Fatal(err)
 	}
+	timeout := time.After(bound)
 	for {
-		if q := nextRTP(t, c); q.SequenceNumber == missing[0] {
+		select {
+		case q := <-c.RTP:
+			if q.SequenceNumber != missing[0] {
+				continue
+			}
 			if q.SSRC != p.SSRC || len(q.Payload) == 0 {
 				t.Errorf("the packet sent again: SSRC %d, %d bytes; want SSRC %d and its payload", q.SSRC, len(q.Payload), p.SSRC)
 			}
 			return
+		case <-timeout:
+			t.Fatalf("packet %d, lost, never came again", missing[0])
 		}
 	}
 }
