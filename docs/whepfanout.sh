@@ -10,6 +10,10 @@
 #   go build -o /tmp/fc ./cmd/framecast ./cmd/framecast-whep ./cmd/whep-reference
 #   PATH=/tmp/fc:$PATH sh docs/whepfanout.sh 10 100
 #   SIZE=320x240 RATE=15 PATH=/tmp/fc:$PATH sh docs/whepfanout.sh 300
+#
+# SERVERS lists what to run, in order (default "framecast reference"): a
+# name other than reference is a framecast binary in PATH, so an older
+# build can run in the same sitting (SERVERS="framecast-old framecast").
 set -eu
 size=${SIZE:-640x480}
 rate=${RATE:-30}
@@ -29,18 +33,19 @@ cameras:
     source: exec:$camera
 YAML
 
-# start runs server $1 and sets pid and url.
+# start runs server $1 (reference, or a framecast binary in PATH) and sets
+# pid and url.
 start() {
 	case $1 in
-	framecast)
-		framecast -config "$dir/framecast.yaml" >"$dir/log" 2>&1 &
-		pid=$! pids=$pid url=http://127.0.0.1:18081/cam/h264/whep ;;
 	reference)
 		rm -f "$dir/h264" && mkfifo "$dir/h264"
 		$camera >"$dir/h264" &
 		pids=$!
 		whep-reference -listen 127.0.0.1:18082 <"$dir/h264" >"$dir/log" 2>&1 &
 		pid=$! pids="$pids $pid" url=http://127.0.0.1:18082/whep ;;
+	*)
+		"$1" -config "$dir/framecast.yaml" >"$dir/log" 2>&1 &
+		pid=$! pids=$pid url=http://127.0.0.1:18081/cam/h264/whep ;;
 	esac
 }
 cpu() { awk '{print $14+$15}' /proc/$pid/stat; }
