@@ -16,6 +16,11 @@ const (
 	clockRate = 90000 // RTP's video clock
 	// mtu bounds an RTP packet; 1200 bytes pass any path WebRTC runs on.
 	mtu = 1200
+	// nackSize is how many of its last packets a session can send again
+	// when its viewer reports them lost (NACK): 256, over a second of
+	// 640x480 at 1.8 Mbit/s and a large keyframe whole. An older loss is
+	// repaired by the viewer's PLI (the GOP again).
+	nackSize = 256
 )
 
 // track is the one video track of a camera that every session of it
@@ -23,7 +28,10 @@ const (
 // binding) gets the same packets with its own SSRC, payload type and
 // sequence numbers. A session that joins, or that lost a picture (PLI),
 // first gets the pictures since the last IDR picture, quickly, so its
-// first picture shows at once.
+// first picture shows at once. A packet a session's viewer lost (NACK) is
+// sent again from the camera's packets, which every session shares: a
+// session keeps only its last packets' headers, not copies (pion's NACK
+// responder copies every packet of every session).
 type track struct {
 	id string
 
@@ -52,7 +60,16 @@ type binding struct {
 	seq     uint16
 	started bool // has had an IDR picture, or the GOP before this picture
 	lastTS  uint32
-	v       *hub.Viewer // counts the pictures and bytes sent; may be nil
+	v       *hub.Viewer    // counts the pictures and bytes sent; may be nil
+	sent    [nackSize]sent // the last packets, at their sequence number's place
+}
+
+// sent is a packet a session sent, to send again when its viewer lost it.
+type sent struct {
+	payload *[]byte // the camera's, shared, never written to
+	ts      uint32
+	seq     uint16
+	marker  bool
 }
 
 func newTrack(id string) *track {
@@ -125,6 +142,26 @@ func (t *track) restart(ssrc webrtc.SSRC) {
 	t.mu.Unlock()
 }
 
+// resend sends again the packets of seqs that the session sending as ssrc
+// still has.
+func (t *track) resend(ssrc webrtc.SSRC, seqs []uint16) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, b := range t.bindings {
+		if b.ssrc != ssrc {
+			continue
+		}
+		for _, seq := range seqs {
+			p := &b.sent[seq%nackSize]
+			if p.payload == nil || p.seq != seq {
+				continue // too old
+			}
+			h := rtp.Header{Version: 2, PayloadType: uint8(b.pt), SSRC: uint32(b.ssrc), Timestamp: p.ts, SequenceNumber: seq, Marker: p.marker}
+			b.w.WriteRTP(&h, *p.payload)
+		}
+	}
+}
+
 // write sends access unit f to every session.
 func (t *track) write(f *hub.Frame) {
 	if t.start.IsZero() {
@@ -182,6 +219,7 @@ func (b *binding) send(payloads [][]byte, ts uint32) {
 		h.SequenceNumber = b.seq
 		b.seq++
 		h.Marker = i == len(payloads)-1
+		b.sent[h.SequenceNumber%nackSize] = sent{payload: &payloads[i], ts: ts, seq: h.SequenceNumber, marker: h.Marker}
 		// An error means this session's transport is gone; its state
 		// change ends the session.
 		b.w.WriteRTP(&h, p)

@@ -27,7 +27,8 @@ import (
 	"github.com/framecast/framecast/internal/hub"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/logging"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 )
@@ -158,6 +159,7 @@ func New(cfg Config) (*Server, error) {
 		WriteBufferSize: 512 << 10, FirstStunBindTimeout: 10 * time.Second})
 
 	var se webrtc.SettingEngine
+	se.LoggerFactory = &sharedLoggers{f: logging.NewDefaultLoggerFactory(), m: map[string]logging.LeveledLogger{}}
 	se.SetICEUDPMux(s.mux)
 	se.SetICETCPMux(s.tmux)
 	// The server only answers: it dials no address an offer names.
@@ -199,23 +201,39 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	// NACK retransmission from a small buffer: 128 packets, 150 KB, a
-	// large keyframe or most of a second of 640x480 at 1.8 Mbit/s; pion's
-	// default keeps 1024 per viewer, over 1 MB once full. A loss older
-	// than that is repaired by the viewer's PLI (the GOP again).
+	// Of pion's interceptors a session needs only sender reports: the
+	// track answers NACKs itself, from the packets every session shares,
+	// and a session receives no RTP to report on.
 	ir := &interceptor.Registry{}
-	resp, err := nack.NewResponderInterceptor(nack.ResponderSize(128))
+	sr, err := report.NewSenderInterceptor()
 	if err != nil {
 		s.closePorts()
 		return nil, err
 	}
-	ir.Add(resp)
-	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
-		s.closePorts()
-		return nil, err
-	}
+	ir.Add(sr)
 	s.api = webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir))
 	return s, nil
+}
+
+// sharedLoggers gives every session's pion components the same logger of
+// each scope: pion's default factory makes new ones (five log.Loggers
+// each) for every component of every session, 5 KB a viewer.
+type sharedLoggers struct {
+	f  *logging.DefaultLoggerFactory
+	mu sync.Mutex
+	m  map[string]logging.LeveledLogger
+}
+
+// NewLogger returns the logger of scope, made on its first use.
+func (l *sharedLoggers) NewLogger(scope string) logging.LeveledLogger {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lg := l.m[scope]
+	if lg == nil {
+		lg = l.f.NewLogger(scope)
+		l.m[scope] = lg
+	}
+	return lg
 }
 
 // listen opens the UDP port of addr and the TCP port of the same number.
@@ -356,17 +374,27 @@ func (s *Server) Offer(cam Camera, addr, offer string, onEnd func()) (id, answer
 			s.end(se, "never connected")
 		}
 	})
-	// Reading RTCP runs the interceptors (NACKs are answered there); a
-	// picture loss makes the session start again at the last IDR picture.
+	// A lost packet is sent again; a lost picture makes the session
+	// start again at the last IDR picture.
 	go func() {
+		buf := make([]byte, 1500)
 		for {
-			pkts, _, err := sender.ReadRTCP()
+			n, _, err := sender.Read(buf)
 			if err != nil {
 				return
 			}
+			pkts, err := rtcp.Unmarshal(buf[:n])
+			if err != nil {
+				continue
+			}
 			for _, p := range pkts {
-				if _, ok := p.(*rtcp.PictureLossIndication); ok {
-					ct.t.restart(sender.GetParameters().Encodings[0].SSRC)
+				switch p := p.(type) {
+				case *rtcp.PictureLossIndication:
+					ct.t.restart(se.ssrc)
+				case *rtcp.TransportLayerNack:
+					for _, n := range p.Nacks {
+						ct.t.resend(se.ssrc, n.PacketList())
+					}
 				}
 			}
 		}
