@@ -24,8 +24,11 @@ import (
 // the ICE candidates of every WHEP answer at a UDP socket that never
 // answers, as a network that drops WebRTC's UDP and lets no TCP through to
 // the WebRTC port: Chromium's ICE checks go unanswered until it gives up.
+// With tcp set it lets TCP through: it removes the UDP candidates of every
+// WHEP offer and answer, so no UDP pair can form and ICE has TCP only.
 type firewall struct {
 	refuse []string // DevTools Fetch URL patterns
+	tcp    bool     // drop UDP only
 	silent net.PacketConn
 	open   atomic.Bool // lets everything through
 
@@ -58,6 +61,9 @@ func (f *firewall) action(t *testing.T) chromedp.Action[chromedp.Void] {
 			}
 		}()
 		ps := []*fetch.RequestPattern{{URLPattern: "*/whep*", RequestStage: fetch.RequestStageResponse}}
+		if f.tcp {
+			ps = append(ps, &fetch.RequestPattern{URLPattern: "*/whep*", RequestStage: fetch.RequestStageRequest})
+		}
 		for _, p := range f.refuse {
 			ps = append(ps, &fetch.RequestPattern{URLPattern: p})
 		}
@@ -68,7 +74,15 @@ func (f *firewall) action(t *testing.T) chromedp.Action[chromedp.Void] {
 
 func (f *firewall) handle(ctx context.Context, ev fetch.EventRequestPaused) {
 	if ev.ResponseStatusCode == 0 && ev.ResponseErrorReason == "" { // the request stage
-		if f.open.Load() {
+		if f.tcp && ev.Request.Method == "POST" && strings.Contains(ev.Request.URL, "/whep") && !f.open.Load() {
+			var offer []byte
+			for _, e := range ev.Request.PostDataEntries {
+				offer = append(offer, e.Bytes...)
+			}
+			chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID, PostData: []byte(dropUDP(string(offer)))})
+			return
+		}
+		if f.open.Load() || f.tcp && strings.Contains(ev.Request.URL, "/whep") {
 			chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
 			return
 		}
@@ -84,16 +98,31 @@ func (f *firewall) handle(ctx context.Context, ev fetch.EventRequestPaused) {
 		chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonFailed})
 		return
 	}
-	silent := fmt.Sprintf("a=candidate:1 1 udp 2130706431 127.0.0.1 %d typ host\r\n", f.silent.LocalAddr().(*net.UDPAddr).Port)
-	n := 0
-	sdp := candidates.ReplaceAllStringFunc(string(body.Body), func(string) string {
-		if n++; n > 1 {
-			return ""
-		}
-		return silent
-	})
+	var sdp string
+	if f.tcp {
+		sdp = dropUDP(string(body.Body))
+	} else {
+		silent := fmt.Sprintf("a=candidate:1 1 udp 2130706431 127.0.0.1 %d typ host\r\n", f.silent.LocalAddr().(*net.UDPAddr).Port)
+		n := 0
+		sdp = candidates.ReplaceAllStringFunc(string(body.Body), func(string) string {
+			if n++; n > 1 {
+				return ""
+			}
+			return silent
+		})
+	}
 	chromedp.Call(ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: ev.RequestID,
 		ResponseCode: ev.ResponseStatusCode, ResponseHeaders: ev.ResponseHeaders, Body: []byte(sdp)})
+}
+
+// dropUDP removes the UDP candidates of sdp.
+func dropUDP(sdp string) string {
+	return candidates.ReplaceAllStringFunc(sdp, func(c string) string {
+		if f := strings.Fields(c); len(f) > 2 && strings.EqualFold(f[2], "udp") {
+			return ""
+		}
+		return c
+	})
 }
 
 // saw says whether a request whose "METHOD URL" contains s went through

@@ -1,8 +1,14 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
+	"net"
 	"testing"
 	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
 
 	"github.com/framecast/framecast/internal/fake"
 	"github.com/framecast/framecast/internal/hub"
@@ -62,6 +68,47 @@ func TestWebRTCPlays(t *testing.T) {
 	tb.wait("the page to leave", `(location.href = "about:blank", true)`)
 	fake.WaitFor(t, "the session to end", func() bool { return w.Sessions(h) == 0 })
 }
+
+// TestWebRTCOverTCP: where WebRTC's UDP cannot pass but TCP can, Chromium
+// plays an H.264 camera over ICE-TCP: it connects to the server's passive
+// TCP candidate, on the WebRTC port's number.
+func TestWebRTCOverTCP(t *testing.T) {
+	st, h, w := h264Site(t, "door")
+	fw := &firewall{tcp: true}
+	tb := open(t, st.url(), fw.action(t), recordPeerConnections)
+	tb.wait("the video to play pictures of the camera's size", `(() => { const v = document.getElementById("live-video");
+	  return !v.hidden && v.videoWidth === 320 && v.videoHeight === 240 && v.currentTime > 1 &&
+	    document.getElementById("f-transport").textContent === "WebRTC · H.264"; })()`)
+	tb.wait("the selected candidate pair", `(() => {
+	  const pc = window.__pcs.at(-1);
+	  pc.getStats().then(r => r.forEach(s => {
+	    const p = s.type === "transport" && r.get(s.selectedCandidatePairId);
+	    if (p) window.__pair = { local: r.get(p.localCandidateId).protocol, remote: r.get(p.remoteCandidateId).protocol + " " + r.get(p.remoteCandidateId).port };
+	  }));
+	  return window.__pair !== undefined; })()`)
+	got := eval[map[string]string](tb, `window.__pair`)
+	port := w.Addr().(*net.UDPAddr).Port
+	if want := fmt.Sprintf("tcp %d", port); got["local"] != "tcp" || got["remote"] != want {
+		t.Errorf("Chromium's selected pair: %v; want local tcp, remote %s", got, want)
+	}
+	if !fw.saw("POST ") {
+		t.Error("the offer did not pass the firewall")
+	}
+	if n := w.Sessions(h); n != 1 {
+		t.Errorf("%d WebRTC sessions, want 1", n)
+	}
+}
+
+// recordPeerConnections keeps the page's RTCPeerConnections in
+// window.__pcs, so a test can read their stats.
+var recordPeerConnections = chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
+	  window.__pcs = [];
+	  window.RTCPeerConnection = class extends window.RTCPeerConnection {
+	    constructor(...a) { super(...a); window.__pcs.push(this); }
+	  };`})
+	return err
+})
 
 // TestWebRTCGrid: a grid of an H.264 camera and an MJPEG one plays both,
 // the first over WebRTC in a <video>, the second as MJPEG in an <img>.
