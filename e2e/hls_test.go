@@ -24,8 +24,9 @@ func TestHLSFallback(t *testing.T) {
 		`(() => { const v = document.getElementById("live-video");
 		  return !v.hidden && v.videoWidth === 320 && v.videoHeight === 240 && v.currentTime > 2 &&
 		    v.getVideoPlaybackQuality().totalVideoFrames > 30; })()`)
-	if got, want := eval[string](tb, `document.getElementById("f-transport").textContent`), "LL-HLS · H.264 (hls.js) · WebRTC could not connect"; got != want {
-		t.Errorf("transport %q, want %q", got, want)
+	if got, want := eval[string](tb, `document.getElementById("f-transport").textContent + " / " + document.getElementById("f-why").textContent`),
+		"LL-HLS · H.264 (hls.js) / WebRTC could not connect"; got != want {
+		t.Errorf("transport / why %q, want %q", got, want)
 	}
 	if eval[bool](tb, `!document.getElementById("live").hidden`) {
 		t.Error("the MJPEG <img> is shown too")

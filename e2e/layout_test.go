@@ -142,34 +142,7 @@ func TestLayout(t *testing.T) {
 			}
 			tb.screenshot(name)
 			l := eval[layout](tb, measureJS)
-			if l.Width != float64(sz.w) || l.Height != float64(sz.h) {
-				t.Fatalf("viewport %vx%v, want %dx%d", l.Width, l.Height, sz.w, sz.h)
-			}
-			if l.ScrollWidth > l.Width {
-				t.Errorf("the page is %v px wide in a %v px window", l.ScrollWidth, l.Width)
-			}
-			if l.MinControlSide < 40 {
-				t.Errorf("a control is only %v px on a side; touch needs about 44", l.MinControlSide)
-			}
-			if len(l.LowContrast) > 0 {
-				t.Errorf("text with too little contrast: %q", l.LowContrast)
-			}
-			if len(l.Wrapped) > 0 {
-				t.Errorf("labels broken over lines: %q", l.Wrapped)
-			}
-			if l.MinFontPx < 12 {
-				t.Errorf("text as small as %v px", l.MinFontPx)
-			}
-			for i, a := range l.Parts {
-				if !a.inside(l.Width, l.Height) {
-					t.Errorf("%v is outside the %vx%v window", a, l.Width, l.Height)
-				}
-				for _, b := range l.Parts[i+1:] {
-					if a.overlaps(b) {
-						t.Errorf("%v overlaps %v", a, b)
-					}
-				}
-			}
+			checkLayout(t, l, sz.w, sz.h)
 			if cams == 1 {
 				checkPicture(t, l)
 				return
@@ -188,6 +161,41 @@ func TestLayout(t *testing.T) {
 				t.Errorf("the first tile %v is not fully visible", l.Tiles[0])
 			}
 		})
+	}
+}
+
+// checkLayout checks what every page must hold in a w x h window: the
+// window's size, nothing wider than it, touch-sized controls, readable
+// text, and the parts of the page inside it and apart.
+func checkLayout(t *testing.T, l layout, w, h int64) {
+	t.Helper()
+	if l.Width != float64(w) || l.Height != float64(h) {
+		t.Fatalf("viewport %vx%v, want %dx%d", l.Width, l.Height, w, h)
+	}
+	if l.ScrollWidth > l.Width {
+		t.Errorf("the page is %v px wide in a %v px window", l.ScrollWidth, l.Width)
+	}
+	if l.MinControlSide < 40 {
+		t.Errorf("a control is only %v px on a side; touch needs about 44", l.MinControlSide)
+	}
+	if len(l.LowContrast) > 0 {
+		t.Errorf("text with too little contrast: %q", l.LowContrast)
+	}
+	if len(l.Wrapped) > 0 {
+		t.Errorf("labels broken over lines: %q", l.Wrapped)
+	}
+	if l.MinFontPx < 12 {
+		t.Errorf("text as small as %v px", l.MinFontPx)
+	}
+	for i, a := range l.Parts {
+		if !a.inside(l.Width, l.Height) {
+			t.Errorf("%v is outside the %vx%v window", a, l.Width, l.Height)
+		}
+		for _, b := range l.Parts[i+1:] {
+			if a.overlaps(b) {
+				t.Errorf("%v overlaps %v", a, b)
+			}
+		}
 	}
 }
 

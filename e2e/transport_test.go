@@ -142,13 +142,14 @@ func TestMJPEGFallback(t *testing.T) {
 	st, h, w := h264Site(t, "door")
 	fw := &firewall{refuse: []string{"*/hls/*"}}
 	tb := open(t, st.url(), device(1280, 800, "light", "ko"), fw.action(t))
-	const want = "MJPEG · WebRTC와 LL-HLS로 연결하지 못함"
+	const why = "WebRTC와 LL-HLS로 연결하지 못함"
 	tb.wait("MJPEG pictures of the camera's size",
 		fmt.Sprintf(`(() => { const i = document.getElementById("live");
 		  return !i.hidden && i.naturalWidth === 320 && i.naturalHeight === 240 &&
 		    document.getElementById("live-video").hidden &&
 		    document.getElementById("stage").dataset.state === "live" &&
-		    document.getElementById("f-transport").textContent === %q; })()`, want))
+		    document.getElementById("f-transport").textContent === "MJPEG" &&
+		    !document.getElementById("f-why").hidden && document.getElementById("f-why").textContent === %q; })()`, why))
 	if got := eval[string](tb, `new URL(document.getElementById("live").src).pathname`); got != "/cam/door/stream" {
 		t.Errorf("the <img> shows %s, want /cam/door/stream", got)
 	}
@@ -169,7 +170,8 @@ func TestFallbackRetriesWebRTC(t *testing.T) {
 	fw := &firewall{refuse: []string{"*/whep*", "*/hls/*"}}
 	tb := open(t, st.url(), fw.action(t))
 	tb.wait("MJPEG, after WebRTC and LL-HLS failed", `document.getElementById("stage").dataset.state === "live" &&
-	  document.getElementById("f-transport").textContent === "MJPEG · WebRTC and LL-HLS could not connect"`)
+	  document.getElementById("f-transport").textContent === "MJPEG" &&
+	  document.getElementById("f-why").textContent === "WebRTC and LL-HLS could not connect"`)
 	fw.open.Store(true)
 	st.stop()
 	tb.wait("the page to see the server gone", `document.getElementById("stage").dataset.state === "reconnecting"`)
@@ -177,9 +179,43 @@ func TestFallbackRetriesWebRTC(t *testing.T) {
 	tb.wait("WebRTC to play", `(() => { const v = document.getElementById("live-video");
 	  return !v.hidden && v.videoWidth === 320 && document.getElementById("live").hidden &&
 	    document.getElementById("stage").dataset.state === "live" &&
-	    document.getElementById("f-transport").textContent === "WebRTC · H.264"; })()`)
+	    document.getElementById("f-transport").textContent === "WebRTC · H.264" && document.getElementById("f-why").hidden; })()`)
 	if eval[bool](tb, `document.getElementById("live").hasAttribute("src")`) {
 		t.Error("the MJPEG stream is still open")
+	}
+}
+
+// TestTransportLayout: the bar of an H.264 camera (the transport, why it
+// fell back, the picker), in Korean, fits a phone upright and on its side,
+// as TestLayout checks the page of an MJPEG camera: played over WebRTC, and
+// fallen back to MJPEG.
+func TestTransportLayout(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		w, h     int64
+		scheme   string
+		fallback bool
+	}{{"phone-webrtc", 360, 740, "dark", false}, {"phone-mjpeg", 360, 740, "dark", true}, {"phone-landscape-mjpeg", 740, 360, "light", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			st, _, _ := h264Site(t, "door")
+			setup := []chromedp.Action[chromedp.Void]{device(c.w, c.h, c.scheme, "ko")}
+			want := "WebRTC · H.264"
+			if c.fallback {
+				fw := &firewall{refuse: []string{"*/whep*", "*/hls/*"}}
+				setup = append(setup, fw.action(t))
+				want = "MJPEG"
+			}
+			tb := open(t, st.url(), setup...)
+			tb.wait("the camera to play", fmt.Sprintf(`document.getElementById("stage").dataset.state === "live" &&
+			  document.getElementById("f-transport").textContent === %q && document.getElementById("f-why").hidden === %v &&
+			  document.getElementById("f-size").textContent !== "–"`, want, !c.fallback))
+			tb.screenshot("transport-" + c.name)
+			l := eval[layout](tb, measureJS)
+			checkLayout(t, l, c.w, c.h)
+			if c.fallback {
+				checkPicture(t, l)
+			}
+		})
 	}
 }
 

@@ -56,6 +56,9 @@ func TestWebRTCPlays(t *testing.T) {
 	if eval[bool](tb, `!document.getElementById("live").hidden`) {
 		t.Error("the MJPEG <img> is shown too")
 	}
+	if got := eval[string](tb, `(w => w.hidden ? "" : w.textContent)(document.getElementById("f-why"))`); got != "" {
+		t.Errorf("the page says it fell back: %q", got)
+	}
 	if n := w.Sessions(h); n != 1 {
 		t.Errorf("%d WebRTC sessions, want 1", n)
 	}

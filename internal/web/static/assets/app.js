@@ -16,7 +16,7 @@
       transport: "Transport",
       playOver: "Play over",
       auto: "Auto",
-      noRTC: "no WebRTC in this browser",
+      noRTC: "This browser has no WebRTC",
       failedRTC: "WebRTC could not connect",
       failedHLS: "LL-HLS could not connect",
       failedBoth: "WebRTC and LL-HLS could not connect",
@@ -149,7 +149,7 @@
     grid: $("grid"), tiles: $("tiles"), view: $("view"), stage: $("stage"),
     screen: $("screen"), live: $("live"), overlayTitle: $("overlay-title"),
     overlayDetail: $("overlay-detail"), overlayNote: $("overlay-note"), size: $("f-size"), fps: $("f-fps"),
-    viewers: $("f-viewers"), age: $("f-age"), video: $("live-video"), transport: $("f-transport"), bar: $("bar"), back: $("back"), snap: $("snap"),
+    viewers: $("f-viewers"), age: $("f-age"), video: $("live-video"), transport: $("f-transport"), why: $("f-why"), bar: $("bar"), back: $("back"), snap: $("snap"),
     full: $("full"), fullLabel: $("full-label"), ageNote: $("age-note"), version: $("version"), toast: $("toast"),
     pickFact: $("pick-fact"), pick: $("pick"), useOpen: $("use-open"), use: $("use"), useClose: $("use-close"), useIntro: $("use-intro"),
     useToken: $("use-token"), useTokenInput: $("use-token-input"), useList: $("use-list"), useStatus: $("use-status"),
@@ -330,14 +330,18 @@
     watchStall(cam) {
       this.player.watchStall(cam);
     }
-    // transport names what plays and why Auto fell back to it.
+    // transport names what plays.
     transport() {
-      let s = "MJPEG";
-      if (this.kind === "webrtc") s = "WebRTC · H.264";
-      if (this.kind === "hls") s = "LL-HLS · H.264" + (this.player.engine ? " (" + this.player.engine + ")" : "");
-      if (this.noRTC) s += " · " + t("noRTC");
-      if (this.failed.length) s += " · " + t(this.failed.length === 2 ? "failedBoth" : this.failed[0] === "webrtc" ? "failedRTC" : "failedHLS");
-      return s;
+      if (this.kind === "webrtc") return "WebRTC · H.264";
+      if (this.kind === "hls") return "LL-HLS · H.264" + (this.player.engine ? " (" + this.player.engine + ")" : "");
+      return "MJPEG";
+    }
+    // why says why Auto fell back to what plays, or "".
+    why() {
+      const s = [];
+      if (this.noRTC) s.push(t("noRTC"));
+      if (this.failed.length) s.push(t(this.failed.length === 2 ? "failedBoth" : this.failed[0] === "webrtc" ? "failedRTC" : "failedHLS"));
+      return s.join(" · ");
     }
   }
 
@@ -709,7 +713,9 @@
     // server without one answers 503 saying so, and the toast tells it.
     el.snap.disabled = state !== "live";
     setText(el.transport, p.transport());
-    el.transport.classList.toggle("why", p.failed.length > 0 || p.noRTC);
+    const why = p.why();
+    setText(el.why, why);
+    el.why.hidden = !why;
     el.pickFact.hidden = !(cam && cam.codec === "h264");
     if (el.pick.value !== app.mode) el.pick.value = app.mode;
   }
