@@ -10,7 +10,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -19,10 +22,14 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/framecast/framecast/internal/fake"
 	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/internal/server"
+	"github.com/framecast/framecast/internal/whep"
 	"github.com/framecast/framecast/pkg/h264"
 	"github.com/framecast/framecast/pkg/mjpeg"
 	"github.com/framecast/framecast/pkg/v4l2"
+	"github.com/pion/webrtc/v4"
 )
 
 // loopbackH264 opens v4l2loopback's output side and sets it to H.264 at
@@ -167,7 +174,7 @@ func TestH264Passthrough(t *testing.T) {
 			chunks[0] = append(slices.Clone(chunks[0]), make([]byte, int(of.SizeImage)-len(chunks[0]))...)
 			// The clip's first picture again ends its last.
 			chunks = append(chunks, aus[0].Data)
-			got, s, h := h264ThroughHub(t, path, chunks, len(aus))
+			got, s, h := h264ThroughHub(t, path, chunks, len(aus), nil)
 			for i, f := range got {
 				if !bytes.Equal(f.Data, aus[i].Data) || f.Key != aus[i].Key {
 					t.Fatalf("access unit %d: %d bytes, key %v; written: %d bytes, key %v", i, len(f.Data), f.Key, len(aus[i].Data), aus[i].Key)
@@ -201,13 +208,15 @@ func TestH264Passthrough(t *testing.T) {
 
 // h264ThroughHub writes chunks into v4l2loopback's output side while a hub
 // runs a Source on its capture side as an H.264 camera, and returns the
-// first n access units a consumer of the hub got.
+// first n access units a consumer of the hub got. join, if set, is called
+// once the hub runs, to add a viewer of its own; it returns how many
+// pictures that viewer has, which may lag two behind.
 //
 // Each write waits until the Source has taken the previous buffer (see
 // feedLoopback: v4l2loopback would overwrite it under the reader) and the
-// consumer has the pictures completed before it, so it never falls behind
-// the hub far enough to be moved on to a newer IDR picture.
-func h264ThroughHub(t *testing.T, path string, chunks [][]byte, n int) ([]*hub.Frame, *Source, *hub.Hub) {
+// consumers have every picture the chunks before it completed, so none
+// falls behind the hub far enough to be moved on to a newer IDR picture.
+func h264ThroughHub(t *testing.T, path string, chunks [][]byte, n int, join func(*hub.Hub) func() int) ([]*hub.Frame, *Source, *hub.Hub) {
 	t.Helper()
 	// ends[i] is where access unit i of the written stream ends, from the
 	// stream itself; written[j] is where chunk j ends.
@@ -226,7 +235,8 @@ func h264ThroughHub(t *testing.T, path string, chunks [][]byte, n int) ([]*hub.F
 		ends = append(ends, int(sp.End()))
 	}
 	// complete(j) counts the access units wholly in chunks 0..j, less one
-	// whose end waits for its successor's start.
+	// whose end waits for its successor's start: those emitted once chunk
+	// j has been read.
 	complete := func(j int) int {
 		k := 0
 		for k < len(ends) && ends[k] <= written[j] {
@@ -249,6 +259,10 @@ func h264ThroughHub(t *testing.T, path string, chunks [][]byte, n int) ([]*hub.F
 	t.Cleanup(h.Close)
 	v := h.Join("test")
 	t.Cleanup(v.Leave)
+	others := func() int { return 1 << 30 }
+	if join != nil {
+		others = join(h)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -283,12 +297,14 @@ func h264ThroughHub(t *testing.T, path string, chunks [][]byte, n int) ([]*hub.F
 		}
 	}
 	for j := 1; j < len(chunks); j++ {
-		waitFor("buffer taken", func() bool { return s.Stats().Buffers >= uint64(j) && (j < 2 || received() >= complete(j-2)) })
+		waitFor("buffer taken", func() bool {
+			return s.Stats().Buffers >= uint64(j) && received() >= complete(j-1) && others() >= complete(j-1)-2
+		})
 		if _, err := unix.Write(out.Fd(), chunks[j]); err != nil {
 			t.Fatalf("write %d: %v", j, err)
 		}
 	}
-	waitFor("whole clip", func() bool { return received() >= n })
+	waitFor("whole clip", func() bool { return received() >= n && others() >= n })
 	waitFor("last buffer taken", func() bool { return s.Stats().Buffers >= uint64(len(chunks)) })
 	cancel()
 	if err := <-consumed; !errors.Is(err, context.Canceled) {
@@ -298,6 +314,99 @@ func h264ThroughHub(t *testing.T, path string, chunks [][]byte, n int) ([]*hub.F
 		t.Fatalf("%d access units received, want %d", len(got), n)
 	}
 	return got, s, h
+}
+
+// TestH264WebRTC: a V4L2 H.264 camera served by framecast's HTTP server
+// plays over WebRTC: a pion viewer that POSTs its WHEP offer gets every
+// picture of the clip, NAL unit for NAL unit, from the first IDR picture on.
+//
+// The viewer connects before the first picture is written; should one be
+// sent before the server's side of the connection is up, it is lost, the
+// viewer asks for a picture it can start at (PLI) and gets the GOP again,
+// so what it has before its first IDR picture is not counted.
+func TestH264WebRTC(t *testing.T) {
+	path := findDevice(t, "v4l2 loopback")
+	aus := clipAUs(t)
+	out, of := loopbackH264(t, path)
+	out.Close()
+	chunks := [][]byte{append(slices.Clone(aus[0].Data), make([]byte, int(of.SizeImage)-len(aus[0].Data))...)}
+	for _, au := range aus[1:] {
+		chunks = append(chunks, au.Data)
+	}
+	chunks = append(chunks, aus[0].Data)
+	var mu sync.Mutex
+	var pics [][]byte
+	join := func(h *hub.Hub) func() int {
+		w, err := whep.New(whep.Config{UDP: "127.0.0.1:0", Loopback: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &server.Server{Cameras: []*hub.Hub{h}, WHEP: w, Logger: slog.New(slog.DiscardHandler)}
+		ts := httptest.NewServer(srv.Handler())
+		t.Cleanup(func() {
+			ts.Close()
+			srv.Close()
+			w.Close()
+		})
+		c := fake.NewWHEPClient(t)
+		resp, err := http.Post(ts.URL+"/cam/cam/whep", "application/sdp", strings.NewReader(c.Offer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("WHEP POST: %s: %s", resp.Status, answer)
+		}
+		c.Answer(t, string(answer))
+		// Pictures sent before the connection is up are lost, and no
+		// more come until the writer goes on: wait for it (the minute is
+		// a safety net; DTLS is slow in an emulated guest).
+		for start := time.Now(); c.PC.ConnectionState() != webrtc.PeerConnectionStateConnected; time.Sleep(2 * time.Millisecond) {
+			if time.Since(start) > time.Minute {
+				t.Fatalf("the WebRTC viewer did not connect in a minute: %v", c.PC.ConnectionState())
+			}
+		}
+		go func() {
+			for p := range c.Pics {
+				mu.Lock()
+				pics = append(pics, p)
+				mu.Unlock()
+			}
+		}()
+		return func() int {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(pics) - firstIDR(pics)
+		}
+	}
+	h264ThroughHub(t, path, chunks, len(aus), join)
+	mu.Lock()
+	defer mu.Unlock()
+	skip := firstIDR(pics)
+	t.Logf("the WebRTC viewer got %d pictures, %d before its first IDR picture", len(pics), skip)
+	// The viewer joined before the first picture: it gets them all.
+	if len(pics)-skip != len(aus) {
+		t.Fatalf("the WebRTC viewer got %d pictures from its first IDR picture on, want %d", len(pics)-skip, len(aus))
+	}
+	for i, p := range pics[skip:] {
+		if !slices.EqualFunc(h264.NALUnits(p), h264.NALUnits(aus[i].Data), bytes.Equal) {
+			t.Fatalf("picture %d over WebRTC (%d bytes) differs from the one written (%d bytes)", i, len(p), len(aus[i].Data))
+		}
+	}
+}
+
+// firstIDR returns the index of the first picture with an IDR slice, or
+// len(pics).
+func firstIDR(pics [][]byte) int {
+	for i, p := range pics {
+		for _, n := range h264.NALUnits(p) {
+			if h264.NALType(n) == h264.NALSliceIDR {
+				return i
+			}
+		}
+	}
+	return len(pics)
 }
 
 // TestH264Errors: a device without H.264 asked for it, and v4l2loopback
