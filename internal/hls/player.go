@@ -211,8 +211,8 @@ func (p *Player) follow(ctx context.Context, base *url.URL, pl *Playlist, at Lis
 	for ctx.Err() == nil && (parts == 0 || p.Parts < parts) {
 		l, ok := pl.next(msn, part)
 		if !ok {
-			if msn < pl.MediaSequence {
-				return errBehind // it left the playlist
+			if pl.gone(msn, part) {
+				return errBehind
 			}
 			// Wait for it: the same request every player at the live
 			// edge sends, which a cache collapses.
@@ -237,9 +237,9 @@ func (p *Player) follow(ctx context.Context, base *url.URL, pl *Playlist, at Lis
 }
 
 // next returns what to fetch for part part of segment msn: that part, the
-// first part of the next segment when msn has no more parts, or the whole
-// segment when the playlist no longer lists its parts. It reports false
-// when the playlist lists none of them.
+// first part of the next segment when msn has no more parts, or, for part
+// 0, the whole segment when the playlist no longer lists its parts. It
+// reports false when the playlist lists none of them.
 func (pl *Playlist) next(msn uint64, part int) (Listed, bool) {
 	for _, l := range pl.Parts {
 		if l.MSN == msn && l.Part == part {
@@ -252,12 +252,21 @@ func (pl *Playlist) next(msn uint64, part int) (Listed, bool) {
 	if len(pl.Parts) > 0 && msn >= pl.Parts[0].MSN {
 		return pl.next(msn+1, 0) // segment msn is whole and had part parts
 	}
+	if part > 0 {
+		return Listed{}, false // mid-segment, and its parts are no longer listed
+	}
 	for _, s := range pl.Segments {
 		if s.MSN == msn {
 			return s, true
 		}
 	}
 	return Listed{}, false
+}
+
+// gone reports whether part part of segment msn left the playlist: the
+// segment did, or, mid-segment, its parts did.
+func (pl *Playlist) gone(msn uint64, part int) bool {
+	return msn < pl.MediaSequence || part > 0 && msn < pl.NextMSN && (len(pl.Parts) == 0 || msn < pl.Parts[0].MSN)
 }
 
 // fetch gets l (the init segment when it is not live) and counts it. A

@@ -156,8 +156,8 @@ func TestHLSPlayer(t *testing.T) {
 // TestHLSPlayerSkips: a player skips to the live edge, as hls.js and Safari
 // do, when a part it wants is gone (here a cache answers 410 for one) and
 // when a part it got was more than three target durations behind live
-// (here it stalls until the playlist holds parts captured that much
-// later); it then starts again at an independent part and plays on.
+// (here it stalls until the playlist holds parts captured a target
+// duration later still); it then starts again at an independent part and plays on.
 func TestHLSPlayerSkips(t *testing.T) {
 	h := h264Hub(t, "door")
 	srv := &server.Server{Cameras: []*hub.Hub{h}}
@@ -197,14 +197,14 @@ func TestHLSPlayerSkips(t *testing.T) {
 			return
 		}
 		stalled = l
-		fake.WaitFor(t, "parts captured three target durations after the one the player stalls on", func() bool {
+		fake.WaitFor(t, "parts captured four target durations after the one the player stalls on", func() bool {
 			b, _ := fetch(t, url, http.StatusOK)
 			pl, err := hls.ParsePlaylist(b)
 			if err != nil {
 				t.Fatal(err)
 			}
 			last := pl.Parts[len(pl.Parts)-1]
-			return last.End.Sub(l.End) > 3*time.Duration(pl.TargetDuration)*time.Second+pl.PartTarget
+			return last.End.Sub(l.End) > 4*time.Duration(pl.TargetDuration)*time.Second
 		})
 	}}
 	if err := p.Run(ctx, 6); err != nil {
