@@ -40,3 +40,11 @@ func (c *frameClock) next(t time.Time) int64 {
 	c.last = t
 	return c.slot
 }
+
+// at returns the time of slot k on the grid: the pictures' own times
+// smoothed, so that slots an interval apart are an interval apart in time
+// too (EXT-X-PROGRAM-DATE-TIME then agrees with the durations beside it,
+// however the pictures' arrival jittered).
+func (c *frameClock) at(k int64) time.Time {
+	return c.anchorT.Add(time.Duration(k-c.anchorK) * c.interval)
+}

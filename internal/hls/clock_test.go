@@ -8,7 +8,8 @@ import (
 // TestFrameClock: pictures get whole slots of the frame interval whatever
 // their times' jitter; a missing picture leaves its slot empty; a long gap
 // or a clock step costs at most maxStep slots and the grid goes on from
-// there.
+// there. A slot's time is within an interval of its picture's, except in
+// a burst or after a clock step.
 func TestFrameClock(t *testing.T) {
 	const iv = 40 * time.Millisecond // 25 fps
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -30,8 +31,13 @@ func TestFrameClock(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			clk := frameClock{interval: iv, maxStep: 5}
 			for i, at := range c.times {
-				if got := clk.next(at); got != c.want[i] {
+				got := clk.next(at)
+				if got != c.want[i] {
 					t.Errorf("picture %d at %v: slot %d, want %d", i, at.Sub(t0), got, c.want[i])
+				}
+				// A slot's time is the picture's, smoothed onto the grid.
+				if d := clk.at(got).Sub(at); i > 0 && c.name != "a burst" && c.name != "a clock step back" && (d < -iv || d > iv) {
+					t.Errorf("picture %d at %v: slot %d at %v", i, at.Sub(t0), got, clk.at(got).Sub(t0))
 				}
 			}
 		})

@@ -101,7 +101,7 @@ type part struct {
 // segment is a run of parts beginning with an IDR picture.
 type segment struct {
 	msn   uint64
-	start time.Time // the first picture's time, for EXT-X-PROGRAM-DATE-TIME
+	start time.Time // the first picture's time on the grid, for EXT-X-PROGRAM-DATE-TIME
 	parts []*part
 	dur   ticks
 	data  []byte // its parts, once the segment is whole
@@ -292,7 +292,7 @@ func (m *Muxer) push(f *hub.Frame, slots int64, nextKey bool) {
 		m.closePart(false)
 	}
 	if m.open == nil {
-		m.open = &openPart{base: m.pendSlot * m.tick, independent: f.Key, start: f.Time}
+		m.open = &openPart{base: m.pendSlot * m.tick, independent: f.Key, start: m.clock.at(m.pendSlot)}
 	}
 	p := m.open
 	p.samples = append(p.samples, &fmp4.Sample{
