@@ -60,6 +60,10 @@ func run(t *testing.T, s *httpsrc.Source, stopAfter int) ([][]byte, error) {
 	defer cancel()
 	var frames [][]byte
 	err := s.Run(ctx, func(f mjpeg.Frame) {
+		// A frame already read may still come after cancel: not counted.
+		if len(frames) == stopAfter {
+			return
+		}
 		frames = append(frames, f.Data)
 		if len(frames) == stopAfter {
 			cancel()
