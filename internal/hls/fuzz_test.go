@@ -21,14 +21,16 @@ func FuzzParsePlaylist(f *testing.F) {
 	})
 }
 
-// FuzzParseReload: any _HLS_msn and _HLS_part give a Reload or an error
-// wrapping ErrBadRequest.
+// FuzzParseReload: any _HLS_msn, _HLS_part and _HLS_skip give a Reload or
+// an error wrapping ErrBadRequest.
 func FuzzParseReload(f *testing.F) {
 	f.Add("1", "0")
 	f.Add("", "3")
 	f.Add("18446744073709551616", "")
 	f.Add("5", "-1")
+	f.Add("5", "YES")
 	f.Fuzz(func(t *testing.T, msn, part string) {
+		// part is _HLS_skip's value too.
 		r, err := ParseReload(func(k string) string {
 			if k == "_HLS_msn" {
 				return msn

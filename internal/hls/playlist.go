@@ -63,8 +63,16 @@ type Reload struct {
 
 // ParseReload reads _HLS_msn and _HLS_part from a playlist request's
 // query values (get returns "" for an absent key). Malformed values, or
-// _HLS_part without _HLS_msn, give an error wrapping ErrBadRequest.
+// _HLS_part without _HLS_msn, give an error wrapping ErrBadRequest, as
+// does an _HLS_skip other than YES or v2. A well-formed _HLS_skip gets the
+// whole playlist: it offers no delta updates (no CAN-SKIP-UNTIL), since
+// with seven segments listed and the least CAN-SKIP-UNTIL the spec allows
+// (six target durations) one would leave out the oldest segment only,
+// 3-4 % of the playlist's bytes (docs/BENCHMARKS.md).
 func ParseReload(get func(string) string) (Reload, error) {
+	if skip := get("_HLS_skip"); skip != "" && skip != "YES" && skip != "v2" {
+		return Reload{}, fmt.Errorf("%w: _HLS_skip %q is neither YES nor v2", ErrBadRequest, skip)
+	}
 	msn, part := get("_HLS_msn"), get("_HLS_part")
 	if msn == "" {
 		if part != "" {

@@ -247,9 +247,9 @@ func fetch(t *testing.T, url string, want int) ([]byte, http.Header) {
 	return b, resp.Header
 }
 
-// TestHLSBadRequests: malformed or impossible requests get 400, files not
-// made yet or of another run 404, MJPEG cameras 404 saying why; none is
-// cacheable and none hangs.
+// TestHLSBadRequests: malformed or impossible requests get 400 (an
+// _HLS_skip other than YES or v2 too), files not made yet or of another
+// run 404, MJPEG cameras 404 saying why; none is cacheable and none hangs.
 func TestHLSBadRequests(t *testing.T) {
 	h := h264Hub(t, "door")
 	ph := patternHub(t, 64, 48, time.Second)
@@ -262,6 +262,10 @@ func TestHLSBadRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	session, _, _ := strings.Cut(pl.Init, "-")
+	// A player asking for a delta update gets the whole playlist.
+	if b, _ := fetch(t, ts.URL+"/cam/door/hls/index.m3u8?_HLS_skip=YES", http.StatusOK); !bytes.Contains(b, []byte("#EXT-X-MEDIA-SEQUENCE")) || bytes.Contains(b, []byte("#EXT-X-SKIP")) {
+		t.Errorf("_HLS_skip=YES: %q", b)
+	}
 	ahead := itoa(pl.NextMSN + 3)
 	for _, c := range []struct {
 		path string
@@ -272,6 +276,8 @@ func TestHLSBadRequests(t *testing.T) {
 		{"/cam/door/hls/index.m3u8?_HLS_msn=-1", 400, "_HLS_msn"},
 		{"/cam/door/hls/index.m3u8?_HLS_msn=1&_HLS_part=1e9", 400, "_HLS_part"},
 		{"/cam/door/hls/index.m3u8?_HLS_part=1", 400, "_HLS_msn"},
+		{"/cam/door/hls/index.m3u8?_HLS_skip=NO", 400, "_HLS_skip"},
+		{"/cam/door/hls/index.m3u8?_HLS_msn=1&_HLS_skip=yes", 400, "_HLS_skip"},
 		{"/cam/door/hls/index.m3u8?_HLS_msn=" + ahead + "&_HLS_part=0", 400, "two segments"},
 		{"/cam/door/hls/" + session + "-" + ahead + ".0.mp4", 404, "not made yet"},
 		{"/cam/door/hls/" + session + "-" + ahead + ".mp4", 404, "not made yet"},
