@@ -16,6 +16,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/framecast/framecast/internal/fake"
+	"github.com/framecast/framecast/internal/hub"
+	"github.com/framecast/framecast/internal/server"
 )
 
 // firewall stands between Chromium and framecast as a restrictive network
@@ -139,7 +141,7 @@ func (f *firewall) saw(s string) bool {
 // the camera's size, decoded by the server, and the bar says so and why,
 // here in Korean. The WebRTC session that never connected is ended.
 func TestMJPEGFallback(t *testing.T) {
-	st, h, w := h264Site(t, "door")
+	st, h, w := h264Site(t, "door", nil)
 	fw := &firewall{refuse: []string{"*/hls/*"}}
 	tb := open(t, st.url(), device(1280, 800, "light", "ko"), fw.action(t))
 	const why = "WebRTC와 LL-HLS로 연결하지 못함"
@@ -166,7 +168,7 @@ func TestMJPEGFallback(t *testing.T) {
 // from WebRTC when the server comes back after being away (the fallback
 // may have come from its absence), and plays WebRTC once it gets through.
 func TestFallbackRetriesWebRTC(t *testing.T) {
-	st, _, _ := h264Site(t, "door")
+	st, _, _ := h264Site(t, "door", nil)
 	fw := &firewall{refuse: []string{"*/whep*", "*/hls/*"}}
 	tb := open(t, st.url(), fw.action(t))
 	tb.wait("MJPEG, after WebRTC and LL-HLS failed", `document.getElementById("stage").dataset.state === "live" &&
@@ -197,7 +199,7 @@ func TestTransportLayout(t *testing.T) {
 		fallback bool
 	}{{"phone-webrtc", 360, 740, "dark", false}, {"phone-mjpeg", 360, 740, "dark", true}, {"phone-landscape-mjpeg", 740, 360, "light", true}} {
 		t.Run(c.name, func(t *testing.T) {
-			st, _, _ := h264Site(t, "door")
+			st, _, _ := h264Site(t, "door", nil)
 			setup := []chromedp.Action[chromedp.Void]{device(c.w, c.h, c.scheme, "ko")}
 			want := "WebRTC · H.264"
 			if c.fallback {
@@ -219,12 +221,30 @@ func TestTransportLayout(t *testing.T) {
 	}
 }
 
+// TestGridFallback: in a grid, an H.264 camera whose WebRTC cannot connect
+// plays as MJPEG in its tile (a tile skips LL-HLS), beside an MJPEG camera.
+func TestGridFallback(t *testing.T) {
+	st, _, _ := h264Site(t, "door", &server.Server{Cameras: []*hub.Hub{camera(t, "yard", pattern("yard"))}})
+	fw := &firewall{refuse: []string{"*/whep*", "*/hls/*"}}
+	tb := open(t, st.url(), fw.action(t))
+	tb.wait("both tiles to play MJPEG", `(() => {
+	  const [door, yard] = [...document.querySelectorAll(".tile")];
+	  if (!door || !yard) return false;
+	  const img = door.querySelector("img"), video = door.querySelector("video");
+	  return door.dataset.state === "live" && yard.dataset.state === "live" &&
+	    !img.hidden && img.classList.contains("loaded") && img.naturalWidth === 320 && video.hidden &&
+	    new URL(img.src).pathname === "/cam/door/stream" && yard.querySelector("img").naturalWidth === 320; })()`)
+	if fw.saw("/hls/") {
+		t.Error("a tile tried LL-HLS")
+	}
+}
+
 // TestTransportPicker: ?transport=mjpeg plays an H.264 camera as MJPEG
 // whatever the browser could do; choosing WebRTC on the page plays it so,
 // drops the URL's choice and is remembered by this browser for the next
 // visit.
 func TestTransportPicker(t *testing.T) {
-	st, h, w := h264Site(t, "door")
+	st, h, w := h264Site(t, "door", nil)
 	tb := open(t, st.url()+"?transport=mjpeg")
 	tb.wait("MJPEG pictures of the camera's size", `(() => { const i = document.getElementById("live");
 	  return !i.hidden && i.naturalWidth === 320 && document.getElementById("stage").dataset.state === "live"; })()`)

@@ -182,7 +182,7 @@ func TestUseElsewhereToken(t *testing.T) {
 // served, and a WebRTC client's offer is answered and gets pictures.
 func TestUseElsewhereH264(t *testing.T) {
 	const token = "tok-door-0123456789abcdef"
-	s, _, _ := h264Site(t, "door", server.Token{Camera: "door", Secret: token})
+	s, _, _ := h264Site(t, "door", &server.Server{Tokens: []server.Token{{Camera: "door", Secret: token}}})
 	tb := open(t, s.url()+"?token="+token)
 	tb.wait("the live state", `document.getElementById("stage").dataset.state === "live"`)
 	tb.do("opening the dialog", chromedp.Click(chromedp.ID("use-open")))

@@ -19,8 +19,9 @@ import (
 
 // h264Site serves an H.264 camera named name, 320x240 (ffmpeg's libx264),
 // as framecast wires one: over WebRTC (WHEP), LL-HLS, and MJPEG decoded
-// by an ffmpeg child on demand.
-func h264Site(t *testing.T, name string, tokens ...server.Token) (*site, *hub.Hub, *whep.Server) {
+// by an ffmpeg child on demand; more cameras and tokens may come in srv
+// (nil for none).
+func h264Site(t *testing.T, name string, srv *server.Server) (*site, *hub.Hub, *whep.Server) {
 	t.Helper()
 	w, err := whep.New(whep.Config{UDP: "127.0.0.1:0", Loopback: true, Logger: quiet})
 	if err != nil {
@@ -33,7 +34,11 @@ func h264Site(t *testing.T, name string, tokens ...server.Token) (*site, *hub.Hu
 	dec := hub.New(hub.Config{Name: name, IdleTimeout: time.Minute, Logger: quiet,
 		Source: &execsrc.Decoder{From: h, Cmd: execsrc.Source{Args: append([]string{ff}, execsrc.DecoderArgs[1:]...)}}})
 	t.Cleanup(dec.Close)
-	srv := &server.Server{Cameras: []*hub.Hub{h}, Logger: quiet, WHEP: w, Decoded: map[*hub.Hub]*hub.Hub{h: dec}, Tokens: tokens}
+	if srv == nil {
+		srv = &server.Server{}
+	}
+	srv.Cameras = append([]*hub.Hub{h}, srv.Cameras...)
+	srv.Logger, srv.WHEP, srv.Decoded = quiet, w, map[*hub.Hub]*hub.Hub{h: dec}
 	st := serveServer(t, srv)
 	t.Cleanup(srv.Close)
 	return st, h, w
@@ -44,7 +49,7 @@ func h264Site(t *testing.T, name string, tokens ...server.Token) (*site, *hub.Hu
 // the page says which transport it uses, Snapshot saves a JPEG the server
 // decoded, and leaving ends the session.
 func TestWebRTCPlays(t *testing.T) {
-	st, h, w := h264Site(t, "door")
+	st, h, w := h264Site(t, "door", nil)
 	tb := open(t, st.url())
 	tb.wait("the video to play pictures of the camera's size",
 		`(() => { const v = document.getElementById("live-video");
@@ -76,7 +81,7 @@ func TestWebRTCPlays(t *testing.T) {
 // plays an H.264 camera over ICE-TCP: it connects to the server's passive
 // TCP candidate, on the WebRTC port's number.
 func TestWebRTCOverTCP(t *testing.T) {
-	st, h, w := h264Site(t, "door")
+	st, h, w := h264Site(t, "door", nil)
 	fw := &firewall{tcp: true}
 	tb := open(t, st.url(), fw.action(t), recordPeerConnections)
 	tb.wait("the video to play pictures of the camera's size", `(() => { const v = document.getElementById("live-video");
