@@ -3,11 +3,13 @@
 // and without it.
 //
 // Every request reaching framecast passes a counting proxy of this command,
-// so it reports the requests and bytes per second framecast answered, and,
-// with -pid, framecast's CPU; beside them every player's distance to live
-// (how long after a part's last picture was taken the player had all of it)
-// and the load average. Everything runs on 127.0.0.1; each run lasts
-// -duration and stops by itself.
+// so it reports the requests and bytes (headers included) per second
+// framecast answered, and, with -pid, framecast's CPU; beside them every
+// player's distance to live (how long after a part's last picture was
+// taken the player had all of it), the players more than 3 s behind, the
+// skips to the live edge (a player that falls behind skips ahead, as
+// hls.js and Safari do) and the load average. Everything runs on
+// 127.0.0.1; each run lasts -duration and stops by itself.
 //
 //	framecast -config cam.yaml -listen 127.0.0.1:8080 &   # an H.264 camera "door"
 //	hls-load -url http://127.0.0.1:8080/cam/door/hls/index.m3u8 -pid $! -n 10,100,1000
