@@ -176,16 +176,22 @@ func (b *browser) steady(base, cam string, warmup time.Duration, n int) (probeSt
 
 // join opens camera cam in a fresh tab after a random pause of up to
 // spread (so joins fall at random phases of the keyframe interval) and
-// returns what the probe saw once it had n pictures.
-func (b *browser) join(base, cam string, spread time.Duration, n int) (probeState, error) {
+// returns what the probe saw once it had n pictures, and the inbound
+// statistics then.
+func (b *browser) join(base, cam string, spread time.Duration, n int) (probeState, rtcStats, error) {
 	time.Sleep(rand.N(spread))
 	p, err := b.open(base, cam, time.Minute)
 	if err != nil {
-		return probeState{}, err
+		return probeState{}, nil, err
 	}
 	defer p.cancel()
 	if err := p.waitFrames(n); err != nil {
-		return probeState{}, err
+		return probeState{}, nil, err
 	}
-	return p.state()
+	stats, err := p.stats()
+	if err != nil {
+		return probeState{}, nil, err
+	}
+	st, err := p.state()
+	return st, stats, err
 }

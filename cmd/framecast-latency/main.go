@@ -95,6 +95,7 @@ type measureConfig struct {
 	joins         int
 	spread        time.Duration // joins fall at random within it
 	joinFrames    int           // pictures a joining viewer waits for
+	trace         bool          // write each join's pictures
 }
 
 func runMeasure(args []string, stdout io.Writer) error {
@@ -109,6 +110,7 @@ func runMeasure(args []string, stdout io.Writer) error {
 	fs.IntVar(&c.joins, "joins", 12, "new viewers per camera, one after another")
 	fs.DurationVar(&c.spread, "spread", 2*time.Second, "each join waits a random time up to this, to fall at a random phase of the keyframe interval")
 	fs.IntVar(&c.joinFrames, "join-frames", 30, "pictures each new viewer watches")
+	fs.BoolVar(&c.trace, "trace", false, "write each new viewer's steps and pictures")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -154,12 +156,17 @@ func measure(c measureConfig, w io.Writer) error {
 	fmt.Fprintf(w, "new viewers: a fresh tab each, opened at a random moment within %v:\n", c.spread)
 	for _, cm := range cams {
 		var js []join
-		for range c.joins {
-			st, err := b.join(c.base, cm.name, c.spread, c.joinFrames)
+		for i := range c.joins {
+			st, stats, err := b.join(c.base, cm.name, c.spread, c.joinFrames)
 			if err != nil {
 				return fmt.Errorf("%s: %w", cm.label, err)
 			}
-			js = append(js, joinOf(st))
+			j := joinOf(st)
+			j.stats = stats
+			js = append(js, j)
+			if c.trace {
+				traceJoin(w, fmt.Sprintf("%s join %d", cm.label, i+1), st, stats)
+			}
 		}
 		joinReport(w, cm.label, js)
 	}

@@ -100,7 +100,7 @@ func TestMeasure(t *testing.T) {
 				t.Errorf("%s: picture %d has stamp %d after %d", cam, i, s.stamp, ss[i-1].stamp)
 			}
 		}
-		st, err = b.join(base, cam, time.Millisecond, 1)
+		st, _, err = b.join(base, cam, time.Millisecond, 1)
 		if err != nil {
 			t.Fatalf("%s: joining: %v", cam, err)
 		}

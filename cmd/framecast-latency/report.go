@@ -111,6 +111,7 @@ func steadyReport(w io.Writer, label string, st probeState, before, after rtcSta
 type join struct {
 	steps    [len(stepNames)]float64
 	firstAge float64
+	stats    rtcStats // WebRTC's inbound statistics at the end
 }
 
 // The steps of a join, in the order they happen.
@@ -122,12 +123,13 @@ const (
 	stepPOST             // the WHEP POST sent
 	stepAnswer           // its answer received
 	stepConnected        // ICE and DTLS connected
+	stepReceived         // the first picture shown had all its packets
 	stepFirst            // the first picture shown
 	stepLive             // the first picture under liveAge old shown
 )
 
 var stepNames = [...]string{"HTML parsed", "status answered", "player started", "ICE gathered", "WHEP POST sent",
-	"WHEP answer received", "connected (ICE, DTLS)", "first picture shown", "first picture under 200 ms old"}
+	"WHEP answer received", "connected (ICE, DTLS)", "first picture received", "first picture shown", "first picture under 200 ms old"}
 
 // liveAge is the latency under which a picture counts as live (stepLive).
 const liveAge = 200
@@ -162,6 +164,9 @@ func joinOf(st probeState) join {
 		return j
 	}
 	j.steps[stepFirst] = st.Frames[0].Perf
+	if r := st.Frames[0].Recv; r != nil && *r > 0 {
+		j.steps[stepReceived] = *r
+	}
 	for i, f := range st.Frames {
 		ms, err := decode(f.Cells)
 		if err != nil {
@@ -203,5 +208,41 @@ func joinReport(w io.Writer, label string, js []join) {
 	between("player start to first picture", stepPlayer, stepFirst)
 	between("WHEP POST to first picture", stepPOST, stepFirst)
 	between("connected to first picture", stepConnected, stepFirst)
+	between("received to shown (first picture)", stepReceived, stepFirst)
 	fmt.Fprintf(w, "  %-32s %v\n", "age of the first picture:", col(func(j join) float64 { return j.firstAge }))
+	sum := rtcStats{}
+	for _, j := range js {
+		for k, v := range j.stats {
+			sum[k] += v
+		}
+	}
+	if len(sum) > 0 {
+		fmt.Fprintf(w, "  over all joins: %v pictures decoded, %v dropped, %v packets lost, %v NACKs, %v PLIs, %v freezes\n",
+			sum["framesDecoded"], sum["framesDropped"], sum["packetsLost"], sum["nackCount"], sum["pliCount"], sum["freezeCount"])
+	}
+}
+
+// traceJoin writes one join's steps, its pictures' page times and ages,
+// and its statistics.
+func traceJoin(w io.Writer, label string, st probeState, stats rtcStats) {
+	j := joinOf(st)
+	fmt.Fprintf(w, "%s:", label)
+	for i, name := range stepNames {
+		if !math.IsNaN(j.steps[i]) {
+			fmt.Fprintf(w, " %s %.0f;", name, j.steps[i])
+		}
+	}
+	fmt.Fprintf(w, "\n  pictures (shown at, received at, age):")
+	for _, f := range st.Frames {
+		age := math.NaN()
+		if ms, err := decode(f.Cells); err == nil {
+			age = f.At - float64(ms)
+		}
+		recv := math.NaN()
+		if f.Recv != nil {
+			recv = *f.Recv
+		}
+		fmt.Fprintf(w, " %.0f/%.0f/%.0f", f.Perf, recv, age)
+	}
+	fmt.Fprintf(w, "\n  stats: %v\n", stats)
 }
