@@ -38,6 +38,7 @@ type track struct {
 	mu       sync.Mutex
 	bindings map[string]*binding
 	viewers  map[webrtc.SSRC]*hub.Viewer // whose counts each session's sending adds to
+	up       map[webrtc.SSRC]bool        // the sessions whose peer connection is up
 	gop      []frame                     // the packets since the last IDR picture
 	gopBytes int
 
@@ -59,6 +60,7 @@ type binding struct {
 	w       webrtc.TrackLocalWriter
 	seq     uint16
 	started bool // has had an IDR picture, or the GOP before this picture
+	up      bool // its peer connection is up: what is sent can arrive
 	lastTS  uint32
 	v       *hub.Viewer    // counts the pictures and bytes sent; may be nil
 	sent    [nackSize]sent // the last packets, at their sequence number's place
@@ -73,7 +75,7 @@ type sent struct {
 }
 
 func newTrack(id string) *track {
-	return &track{id: id, bindings: map[string]*binding{}, viewers: map[webrtc.SSRC]*hub.Viewer{}}
+	return &track{id: id, bindings: map[string]*binding{}, viewers: map[webrtc.SSRC]*hub.Viewer{}, up: map[webrtc.SSRC]bool{}}
 }
 
 // Bind picks the H.264 codec of the session (packetization-mode 1, which
@@ -94,7 +96,7 @@ func (t *track) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, e
 	}
 	t.mu.Lock()
 	t.bindings[ctx.ID()] = &binding{ssrc: ctx.SSRC(), pt: pick.PayloadType, w: ctx.WriteStream(), seq: uint16(time.Now().UnixNano()),
-		v: t.viewers[ctx.SSRC()]}
+		v: t.viewers[ctx.SSRC()], up: t.up[ctx.SSRC()]}
 	t.mu.Unlock()
 	return *pick, nil
 }
@@ -120,12 +122,30 @@ func (t *track) count(ssrc webrtc.SSRC, v *hub.Viewer) {
 	defer t.mu.Unlock()
 	if v == nil {
 		delete(t.viewers, ssrc)
+		delete(t.up, ssrc)
 		return
 	}
 	t.viewers[ssrc] = v
 	for _, b := range t.bindings {
 		if b.ssrc == ssrc {
 			b.v = v
+		}
+	}
+}
+
+// connected has the session sending as ssrc start, with the GOP, now that
+// its peer connection is up. pion binds the track as soon as its own DTLS
+// handshake is done, and a GOP sent then was lost to Chromium more often
+// than not: it asked for it again (PLI) 30 to 200 ms later, and got the
+// GOP twice, doubling the pictures a new viewer decodes before its picture
+// is live (docs/BENCHMARKS.md, "Latency in Chromium").
+func (t *track) connected(ssrc webrtc.SSRC) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.up[ssrc] = true
+	for _, b := range t.bindings {
+		if b.ssrc == ssrc {
+			b.up = true
 		}
 	}
 }
@@ -184,6 +204,9 @@ func (t *track) write(f *hub.Frame) {
 		}
 	}
 	for _, b := range t.bindings {
+		if !b.up {
+			continue
+		}
 		if !b.started {
 			if len(t.gop) == 0 {
 				continue // no IDR picture yet: nothing it could decode

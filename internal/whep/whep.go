@@ -363,6 +363,7 @@ func (s *Server) Offer(cam Camera, addr, offer string, onEnd func()) (id, answer
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		switch st {
 		case webrtc.PeerConnectionStateConnected:
+			ct.t.connected(se.ssrc)
 			s.connected(se)
 			s.log.Info("webrtc viewer connected", "camera", cam.Name(), "addr", addr, "session", se.id[:8])
 		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
