@@ -37,8 +37,13 @@ window.FramecastWebRTC = class extends window.FramecastPlayer {
       if (pc.connectionState === "failed" || pc.connectionState === "closed") this.fail();
     };
     try {
+      // The offer goes at once, without the browser's ICE candidates:
+      // browsers hide their addresses behind mDNS names that framecast
+      // does not resolve, and it learns the browser's address from its
+      // connectivity checks instead, over UDP or TCP. Waiting for the
+      // gathering to end delayed a new viewer's first picture by 0.1 to
+      // 0.5 s (docs/BENCHMARKS.md, "Latency in Chromium").
       await pc.setLocalDescription(await pc.createOffer());
-      await this.gathered(pc);
       const r = await fetch(url, { method: "POST", headers: { "Content-Type": "application/sdp" }, body: pc.localDescription.sdp });
       if (r.status !== 201) throw new Error(r.status + " " + (await r.text()));
       const loc = r.headers.get("Location");
@@ -51,18 +56,6 @@ window.FramecastWebRTC = class extends window.FramecastPlayer {
     } catch (e) {
       if (pc === this.pc) this.fail();
     }
-  }
-  // gathered waits for the browser's candidates (host ones come at once),
-  // at most a second: WHEP sends them all in the offer.
-  gathered(pc) {
-    return new Promise((resolve) => {
-      if (pc.iceGatheringState === "complete") return resolve();
-      const done = () => {
-        if (pc.iceGatheringState === "complete") resolve();
-      };
-      pc.addEventListener("icegatheringstatechange", done);
-      setTimeout(resolve, 1000);
-    });
   }
   del(session) {
     const u = new URL(session);
