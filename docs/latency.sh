@@ -4,13 +4,14 @@
 # framecast, and how long a new viewer waits for its first picture. Each
 # camera is `framecast-latency clock` (raw pictures stamped with the time they
 # leave for the encoder) piped into ffmpeg: libx264 veryfast zerolatency with
-# a keyframe every 2 s, or MJPEG -q:v 5. Loopback only.
+# a keyframe every 2 s, or MJPEG -q:v 5 with slice threads (ffmpeg's default
+# frame threads hold two pictures back, 65 ms at 30 fps). Loopback only.
 #
 #   go build -o /tmp/fc/ ./cmd/framecast ./cmd/framecast-latency
 #   PATH=/tmp/fc:$PATH /work/bin/quiet sh docs/latency.sh
 #
 # SAMPLES, JOINS and SIZE change the defaults; extra arguments go to
-# framecast-latency measure.
+# framecast-latency measure (-tabs, -warmup, -trace, ...).
 set -eu
 size=${SIZE:-640x480}
 dir=$(mktemp -d)
@@ -26,7 +27,7 @@ cameras:
     source: exec:sh -c "exec $clock -c:v libx264 -preset veryfast -tune zerolatency -profile:v baseline -g 60 -sc_threshold 0 -f h264 -"
   - name: mjpeg
     idle_timeout: 0s
-    source: exec:sh -c "exec $clock -c:v mjpeg -q:v 5 -f mjpeg -"
+    source: exec:sh -c "exec $clock -thread_type slice -c:v mjpeg -q:v 5 -f mjpeg -"
 YAML
 framecast -config "$dir/framecast.yaml" >"$dir/log" 2>&1 &
 fc=$!

@@ -91,6 +91,7 @@ type measureConfig struct {
 	webrtc, mjpeg string // camera names; empty skips one
 	chromium      string
 	samples       int
+	rounds        int // tabs the samples are taken in
 	warmup        time.Duration
 	joins         int
 	spread        time.Duration // joins fall at random within it
@@ -106,6 +107,7 @@ func runMeasure(args []string, stdout io.Writer) error {
 	fs.StringVar(&c.mjpeg, "mjpeg", "", "`name` of an MJPEG camera stamped by clock")
 	fs.StringVar(&c.chromium, "chromium", "/usr/bin/chromium", "the Chromium `binary`")
 	fs.IntVar(&c.samples, "samples", 300, "pictures to read per camera")
+	fs.IntVar(&c.rounds, "tabs", 3, "tabs the pictures are read in, one after another")
 	fs.DurationVar(&c.warmup, "warmup", 3*time.Second, "how long a page plays before its pictures count")
 	fs.IntVar(&c.joins, "joins", 12, "new viewers per camera, one after another")
 	fs.DurationVar(&c.spread, "spread", 2*time.Second, "each join waits a random time up to this, to fall at a random phase of the keyframe interval")
@@ -113,6 +115,9 @@ func runMeasure(args []string, stdout io.Writer) error {
 	fs.BoolVar(&c.trace, "trace", false, "write each new viewer's steps and pictures")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if c.rounds < 1 || c.samples < c.rounds {
+		return fmt.Errorf("-tabs %d, -samples %d: want at least one tab and a picture per tab", c.rounds, c.samples)
 	}
 	if c.webrtc == "" && c.mjpeg == "" {
 		return fmt.Errorf("name a camera with -webrtc or -mjpeg")
@@ -139,16 +144,24 @@ func measure(c measureConfig, w io.Writer) error {
 	if c.mjpeg != "" {
 		cams = append(cams, cam{"MJPEG (" + c.mjpeg + ")", c.mjpeg})
 	}
-	fmt.Fprintf(w, "latency, %d pictures per camera after %v of play, one tab at a time:\n", c.samples, c.warmup)
+	fmt.Fprintf(w, "latency, %d pictures per camera in %d tabs, each after %v of play, one tab at a time:\n", c.samples, c.rounds, c.warmup)
 	for _, cm := range cams {
-		st, before, after, err := b.steady(c.base, cm.name, c.warmup, c.samples)
-		if err != nil {
-			return fmt.Errorf("%s: %w", cm.label, err)
+		var runs []steadyRun
+		for r := range c.rounds {
+			n := c.samples / c.rounds
+			if r < c.samples%c.rounds {
+				n++
+			}
+			st, before, after, err := b.steady(c.base, cm.name, c.warmup, n)
+			if err != nil {
+				return fmt.Errorf("%s: %w", cm.label, err)
+			}
+			if cm.name != c.webrtc {
+				before, after = nil, nil
+			}
+			runs = append(runs, steadyRun{st, before, after})
 		}
-		if cm.name != c.webrtc {
-			before, after = nil, nil
-		}
-		steadyReport(w, cm.label, st, before, after)
+		steadyReport(w, cm.label, runs)
 	}
 	if c.joins <= 0 {
 		return nil

@@ -73,31 +73,51 @@ func (d dist) String() string {
 	return fmt.Sprintf("median %.0f, p90 %.0f, max %.0f ms (n=%d)", d.median, d.p90, d.max, d.n)
 }
 
-// steadyReport writes the latency figures of one camera's steady run.
-func steadyReport(w io.Writer, label string, st probeState, before, after rtcStats) {
-	ss, bad := samples(st)
-	var shown, recv, rest []float64
-	for _, s := range ss {
-		shown = append(shown, s.shown)
-		recv = append(recv, s.recv)
-		rest = append(rest, s.shown-s.recv)
+// A steadyRun is one tab's pictures after its warm-up, and its inbound
+// WebRTC statistics (nil for MJPEG) before and after them.
+type steadyRun struct {
+	st            probeState
+	before, after rtcStats
+}
+
+// steadyReport writes the latency figures of one camera's steady runs.
+// Each run is a new tab: where a picture lands between the display's
+// refreshes (60 Hz) stays about the same for as long as a tab plays, and
+// moves a run's median by up to a refresh, so several runs are pooled.
+func steadyReport(w io.Writer, label string, runs []steadyRun) {
+	var shown, recv, rest, medians []float64
+	bad, span := 0, 0.0
+	delta := rtcStats{}
+	for _, r := range runs {
+		ss, b := samples(r.st)
+		bad += b
+		var mine []float64
+		for _, s := range ss {
+			mine = append(mine, s.shown)
+			recv = append(recv, s.recv)
+			rest = append(rest, s.shown-s.recv)
+		}
+		shown = append(shown, mine...)
+		medians = append(medians, distOf(mine).median)
+		if f := r.st.Frames; len(f) > 1 {
+			span += (f[len(f)-1].At - f[0].At) / 1000
+		}
+		for k, v := range r.after {
+			delta[k] += v - r.before[k]
+		}
 	}
-	span := 0.0
-	if len(st.Frames) > 1 {
-		span = (st.Frames[len(st.Frames)-1].At - st.Frames[0].At) / 1000
+	fmt.Fprintf(w, "%s: stamp to picture shown: %v; %.1f pictures/s shown, %d unreadable\n", label, distOf(shown), float64(len(shown))/span, bad)
+	if len(medians) > 1 {
+		fmt.Fprintf(w, "  medians of the %d tabs: %.0f ms\n", len(medians), medians)
 	}
-	fmt.Fprintf(w, "%s: stamp to picture shown: %v; %.1f pictures/s shown, %d unreadable\n", label, distOf(shown), float64(len(ss))/span, bad)
 	if d := distOf(recv); d.n > 0 {
 		fmt.Fprintf(w, "  stamp to its last packet received (encode, framecast, network): %v\n", d)
 		fmt.Fprintf(w, "  received to shown (jitter buffer, decode, render): %v\n", distOf(rest))
 	}
-	if after == nil {
-		return
-	}
-	d := func(k string) float64 { return after[k] - before[k] }
+	d := func(k string) float64 { return delta[k] }
 	per := func(k, n string) float64 { return 1000 * d(k) / d(n) }
 	if d("framesDecoded") > 0 && d("jitterBufferEmittedCount") > 0 {
-		fmt.Fprintf(w, "  getStats over the run: jitter buffer %.1f ms a picture (target %.1f, minimum %.1f), assembly %.1f ms, decode %.1f ms, first packet to decoded %.1f ms; %v decoded, %v dropped, %v freezes, %v packets lost, %v NACKs, %v PLIs\n",
+		fmt.Fprintf(w, "  getStats over the runs: jitter buffer %.1f ms a picture (target %.1f, minimum %.1f), assembly %.1f ms, decode %.1f ms, first packet to decoded %.1f ms; %v decoded, %v dropped, %v freezes, %v packets lost, %v NACKs, %v PLIs\n",
 			per("jitterBufferDelay", "jitterBufferEmittedCount"), per("jitterBufferTargetDelay", "jitterBufferEmittedCount"),
 			per("jitterBufferMinimumDelay", "jitterBufferEmittedCount"), per("totalAssemblyTime", "framesDecoded"),
 			per("totalDecodeTime", "framesDecoded"), per("totalProcessingDelay", "framesDecoded"),

@@ -41,8 +41,9 @@ window.FramecastWebRTC = class extends window.FramecastPlayer {
       // browsers hide their addresses behind mDNS names that framecast
       // does not resolve, and it learns the browser's address from its
       // connectivity checks instead, over UDP or TCP. Waiting for the
-      // gathering to end delayed a new viewer's first picture by 0.1 to
-      // 0.5 s (docs/BENCHMARKS.md, "Latency in Chromium").
+      // gathering to end delayed a new viewer's first picture by 0.1 s on
+      // a quiet machine, up to 0.5 s on a busy one (docs/BENCHMARKS.md,
+      // "Latency in Chromium").
       await pc.setLocalDescription(await pc.createOffer());
       const r = await fetch(url, { method: "POST", headers: { "Content-Type": "application/sdp" }, body: pc.localDescription.sdp });
       if (r.status !== 201) throw new Error(r.status + " " + (await r.text()));
