@@ -59,6 +59,7 @@ func (p *picture) draw(n int, ms func() int64) {
 // stamped with the wall-clock time in milliseconds at which it is written,
 // until a write fails (the reader went away) or ctx ends. Pictures are
 // never queued: a late one is written when it is ready, stamped then.
+// Stamps only grow.
 func runClock(ctx context.Context, out io.Writer, w, h, fps int) error {
 	if fps <= 0 {
 		return fmt.Errorf("fps %d: want more than 0", fps)
@@ -69,8 +70,14 @@ func runClock(ctx context.Context, out io.Writer, w, h, fps int) error {
 	}
 	tick := time.NewTicker(time.Second / time.Duration(fps))
 	defer tick.Stop()
+	last := int64(0)
 	for n := 0; ; n++ {
-		p.draw(n, func() int64 { return time.Now().UnixMilli() })
+		// Stamps name pictures, so two never share one (a late picture
+		// and the next can be written within a millisecond).
+		p.draw(n, func() int64 {
+			last = max(last+1, time.Now().UnixMilli())
+			return last
+		})
 		if _, err := out.Write(p.buf); err != nil {
 			return err
 		}
