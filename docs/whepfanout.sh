@@ -22,10 +22,11 @@ servers=${SERVERS:-framecast reference}
 camera="ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=$size:rate=$rate -c:v libx264 -preset veryfast -tune zerolatency -profile:v baseline -g $((2 * rate)) -f h264 -"
 dir=$(mktemp -d)
 pids=
-trap 'kill $pids 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $pids 2>/dev/null || true; rm -rf "$dir"' EXIT
 cat > "$dir/framecast.yaml" <<YAML
 listen: 127.0.0.1:18081
 webrtc_port: 0
+max_viewers: 1000
 cameras:
   - name: h264
     codec: h264

@@ -276,7 +276,10 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, ready chan<- string
 	}()
 	if slices.ContainsFunc(hubs, func(h *hub.Hub) bool { return h.Codec() == hub.H264 }) {
 		host, _, _ := net.SplitHostPort(cfg.Listen)
-		wc := whep.Config{UDP: net.JoinHostPort(host, strconv.Itoa(cfg.WebRTCPort)), Loopback: true, ICEServers: cfg.WebRTCICEServers, Logger: log}
+		// max_viewers counts WebRTC sessions too; set, it also lifts
+		// WHEP's own bound (whep.DefaultMaxSessions).
+		wc := whep.Config{UDP: net.JoinHostPort(host, strconv.Itoa(cfg.WebRTCPort)), Loopback: true, ICEServers: cfg.WebRTCICEServers, Logger: log,
+			MaxSessions: cfg.MaxViewers}
 		if cfg.WebRTCPublicIP != "" {
 			wc.PublicIPs = []string{cfg.WebRTCPublicIP}
 		}
