@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -450,5 +451,27 @@ func TestPLI(t *testing.T) {
 	}
 	if _, _, _, got := c.FirstIDR(t); !bytes.Equal(got, head) {
 		t.Error("after a PLI: an IDR picture other than the GOP's")
+	}
+}
+
+// TestUDPSessionDropsTCP: a session connected over UDP lets go of its
+// ICE-TCP side, which pion would keep (a connection and its goroutines)
+// for the session's life.
+func TestUDPSessionDropsTCP(t *testing.T) {
+	s := newServer(t)
+	h := h264Camera(t, "160x120")
+	c := fake.NewWHEPClient(t)
+	_, answer, err := s.Offer(h, "127.0.0.1:1", c.Offer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Answer(t, answer)
+	c.FirstIDR(t)
+	fake.WaitFor(t, "the session's ICE-TCP goroutines to end", func() bool {
+		b := make([]byte, 1<<20)
+		return !strings.Contains(string(b[:runtime.Stack(b, true)]), "ice/v4.(*tcpPacketConn)")
+	})
+	for range 10 {
+		<-c.Pics // still playing
 	}
 }
