@@ -4,7 +4,8 @@
 // requestVideoFrameCallback; for the <img> (MJPEG) each new picture, looked
 // for at every animation frame. For each it keeps the wall-clock time and
 // the mean luma of the stamp's cells (see code.go), which Go decodes. It
-// also notes when the WebRTC player made its peer connection, when ICE
+// also notes when the page's first status answer reached its code, when
+// the WebRTC player made its peer connection, when ICE
 // gathering ended and the connection came up, and when the MJPEG player
 // set its <img>'s source. Nothing in it changes what the page does.
 (() => {
@@ -32,6 +33,14 @@
       }
     };
   }
+
+  // The page's status request: when its answer reaches the page's code.
+  const fetch0 = window.fetch;
+  window.fetch = function (...a) {
+    const p = fetch0.apply(this, a);
+    if (String(a[0]).includes("api/status")) p.then(() => mark("statusJS"));
+    return p;
+  };
 
   const canvas = document.createElement("canvas");
   const g = canvas.getContext("2d", { willReadFrequently: true });

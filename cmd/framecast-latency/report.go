@@ -138,6 +138,7 @@ type join struct {
 const (
 	stepDOM       = iota // the page's HTML parsed
 	stepStatus           // the first status answer (which camera is which codec)
+	stepStatusJS         // that answer reached the page's code
 	stepPlayer           // the player started: peer connection made, or <img> src set
 	stepGathered         // ICE gathering complete
 	stepPOST             // the WHEP POST sent
@@ -148,7 +149,7 @@ const (
 	stepLive             // the first picture under liveAge old shown
 )
 
-var stepNames = [...]string{"HTML parsed", "status answered", "player started", "ICE gathered", "WHEP POST sent",
+var stepNames = [...]string{"HTML parsed", "status answered", "status read by the page", "player started", "ICE gathered", "WHEP POST sent",
 	"WHEP answer received", "connected (ICE, DTLS)", "first picture received", "first picture shown", "first picture under 200 ms old"}
 
 // liveAge is the latency under which a picture counts as live (stepLive).
@@ -171,6 +172,7 @@ func joinOf(st probeState) join {
 	if st.Status != nil {
 		j.steps[stepStatus] = st.Status.End
 	}
+	j.steps[stepStatusJS] = at("statusJS")
 	j.steps[stepPlayer] = at("pc")
 	if math.IsNaN(j.steps[stepPlayer]) {
 		j.steps[stepPlayer] = at("src")
