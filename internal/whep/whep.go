@@ -444,7 +444,7 @@ func (s *Server) end(se *session, why string) {
 
 // dropTCP frees the ICE-TCP side of a session connected over UDP: pion
 // keeps every candidate for a session's life, and the TCP one holds a
-// connection object, an 8 KB read buffer and three goroutines, about
+// connection object, an 8 KB read buffer and two goroutines, about
 // 20 KB a viewer that never uses it.
 func (s *Server) dropTCP(t *webrtc.ICETransport) {
 	pair, err := t.GetSelectedCandidatePair()
