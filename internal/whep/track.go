@@ -146,6 +146,7 @@ func (t *track) connected(ssrc webrtc.SSRC) {
 	for _, b := range t.bindings {
 		if b.ssrc == ssrc {
 			b.up = true
+			t.startSession(b) // now, not at the camera's next picture
 		}
 	}
 }
@@ -208,19 +209,28 @@ func (t *track) write(f *hub.Frame) {
 			continue
 		}
 		if !b.started {
-			if len(t.gop) == 0 {
-				continue // no IDR picture yet: nothing it could decode
-			}
-			// The GOP up to this picture, stamped just before it, so the
-			// player decodes it at once and shows the newest picture.
-			n := uint32(len(t.gop) - 1)
-			for i, g := range t.gop[:len(t.gop)-1] {
-				b.send(g.packets, fr.ts-n+uint32(i))
-			}
-			b.started = true
+			t.startSession(b) // the GOP ends with this picture
+			continue
 		}
 		b.send(fr.packets, fr.ts)
 	}
+}
+
+// startSession sends session b the pictures since the last IDR picture,
+// the older ones stamped just before the newest, so the player decodes
+// them at once and shows the newest picture. With no IDR picture yet it
+// sends nothing: nothing could be decoded.
+func (t *track) startSession(b *binding) {
+	if len(t.gop) == 0 {
+		return
+	}
+	last := t.gop[len(t.gop)-1]
+	n := uint32(len(t.gop) - 1)
+	for i, g := range t.gop[:n] {
+		b.send(g.packets, last.ts-n+uint32(i))
+	}
+	b.send(last.packets, last.ts)
+	b.started = true
 }
 
 // send writes one picture's packets.

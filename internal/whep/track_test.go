@@ -60,9 +60,9 @@ func (s *boundSession) pictures() [][]byte {
 }
 
 // TestSessionStartsWhenConnected: a session bound to the track gets no
-// packet until its peer connection is up, and then the pictures since the
-// last IDR picture (SPS, PPS, IDR, then the P pictures), once, before the
-// newest one.
+// packet until its peer connection is up, and then at once the pictures
+// since the last IDR picture (SPS, PPS, IDR, then the P pictures), once,
+// and the camera's next pictures after them.
 func TestSessionStartsWhenConnected(t *testing.T) {
 	tr := newTrack("door")
 	s := &boundSession{ssrc: 7}
@@ -86,6 +86,9 @@ func TestSessionStartsWhenConnected(t *testing.T) {
 		t.Fatalf("%d packets written before the session's peer connection was up", len(s.written))
 	}
 	tr.connected(7)
+	if got := s.pictures(); len(got) != 3 {
+		t.Fatalf("%d pictures written once the session's peer connection was up, want the GOP's 3", len(got))
+	}
 	send(3, false)
 	send(4, false)
 	got := s.pictures()
