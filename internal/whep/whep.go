@@ -30,6 +30,8 @@ import (
 	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/logging"
 	"github.com/pion/rtcp"
+	"github.com/pion/transport/v5"
+	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -160,6 +162,12 @@ func New(cfg Config) (*Server, error) {
 
 	var se webrtc.SettingEngine
 	se.LoggerFactory = &sharedLoggers{f: logging.NewDefaultLoggerFactory(), m: map[string]logging.LeveledLogger{}}
+	sn, err := newSharedNet()
+	if err != nil {
+		s.closePorts()
+		return nil, err
+	}
+	se.SetNet(sn)
 	se.SetICEUDPMux(s.mux)
 	se.SetICETCPMux(s.tmux)
 	// The server only answers: it dials no address an offer names.
@@ -234,6 +242,53 @@ func (l *sharedLoggers) NewLogger(scope string) logging.LeveledLogger {
 		l.m[scope] = lg
 	}
 	return lg
+}
+
+// sharedNet is the network every session's ICE agent reads the machine's
+// addresses from (for its ICE-TCP candidates): pion makes a new one for
+// each session, a netlink dump of every interface and 7 KB kept for the
+// session's life. This one reads them again at most once a second, so an
+// address that comes later (DHCP) is still offered.
+type sharedNet struct {
+	transport.Net // sockets and names: the first one
+
+	mu  sync.Mutex
+	cur *stdnet.Net
+	at  time.Time
+}
+
+func newSharedNet() (*sharedNet, error) {
+	n, err := stdnet.NewNet()
+	if err != nil {
+		return nil, fmt.Errorf("webrtc: the machine's network interfaces: %w", err)
+	}
+	return &sharedNet{Net: n, cur: n, at: time.Now()}, nil
+}
+
+// now returns the interfaces as of the last second.
+func (n *sharedNet) now() *stdnet.Net {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if time.Since(n.at) >= time.Second {
+		if c, err := stdnet.NewNet(); err == nil {
+			n.cur = c
+		}
+		n.at = time.Now()
+	}
+	return n.cur
+}
+
+// Interfaces returns the machine's interfaces as of the last second.
+func (n *sharedNet) Interfaces() ([]*transport.Interface, error) { return n.now().Interfaces() }
+
+// InterfaceByIndex returns an interface as of the last second.
+func (n *sharedNet) InterfaceByIndex(i int) (*transport.Interface, error) {
+	return n.now().InterfaceByIndex(i)
+}
+
+// InterfaceByName returns an interface as of the last second.
+func (n *sharedNet) InterfaceByName(name string) (*transport.Interface, error) {
+	return n.now().InterfaceByName(name)
 }
 
 // listen opens the UDP port of addr and the TCP port of the same number.
