@@ -38,7 +38,7 @@
   const fetch0 = window.fetch;
   window.fetch = function (...a) {
     const p = fetch0.apply(this, a);
-    if (String(a[0]).includes("api/status")) p.then(() => mark("statusJS"));
+    if (String(a[0]).includes("api/status")) p.then(() => mark("statusJS"), () => {});
     return p;
   };
 
