@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/framecast/framecast/internal/chromium"
 	"github.com/framecast/framecast/internal/fake"
 )
 
@@ -43,28 +44,7 @@ func newTab(t *testing.T) context.Context {
 			return
 		}
 		chrome.dir = dir
-		// The defaults include headless, no-first-run,
-		// disable-background-networking and disable-sync.
-		opts := append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(path),
-			chromedp.UserDataDir(dir),
-			chromedp.NoSandbox,
-			chromedp.DisableGPU,
-			// CI machines may have no network at all: these keep Chromium
-			// from waiting on Google's hosts.
-			chromedp.Flag("disable-quic", true),
-			chromedp.Flag("disable-component-update", true),
-			chromedp.Flag("no-proxy-server", true),
-			// WebRTC tests connect on 127.0.0.1, which Chromium leaves
-			// out of its ICE candidates unless told.
-			chromedp.Flag("allow-loopback-in-peer-connection", true),
-			chromedp.WindowSize(1280, 800),
-		)
-		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-		ctx, cancelCtx := chromedp.NewContext(alloc)
-		chrome.ctx = ctx
-		chrome.cancel = func() { cancelCtx(); cancelAlloc() }
-		chrome.err = chromedp.Do(ctx) // starts the browser
+		chrome.ctx, chrome.cancel, chrome.err = chromium.Start(path, dir)
 	})
 	if chrome.err != nil {
 		t.Fatalf("starting chromium: %v", chrome.err)

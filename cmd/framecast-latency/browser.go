@@ -11,6 +11,8 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/framecast/framecast/internal/chromium"
 )
 
 //go:embed probe.js
@@ -29,26 +31,12 @@ func newBrowser(path string) (*browser, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(dir),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("no-proxy-server", true),
-		// framecast listens on 127.0.0.1, which Chromium leaves out of
-		// its ICE candidates unless told.
-		chromedp.Flag("allow-loopback-in-peer-connection", true),
-		chromedp.WindowSize(1280, 800),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(alloc)
-	b := &browser{ctx: ctx, dir: dir, cancel: func() { cancelCtx(); cancelAlloc(); os.RemoveAll(dir) }}
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		b.cancel()
-		return nil, fmt.Errorf("starting %s: %w", path, err)
+	ctx, stop, err := chromium.Start(path, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
 	}
+	b := &browser{ctx: ctx, dir: dir, cancel: func() { stop(); os.RemoveAll(dir) }}
 	return b, nil
 }
 
