@@ -214,15 +214,7 @@ func (m *Muxer) run(ctx context.Context) {
 // on in this run: its parameter sets changed.
 func (m *Muxer) add(f *hub.Frame) error {
 	if m.init == nil || f.Key {
-		var sps, pps []byte
-		for _, nal := range h264.NALUnits(f.Data) {
-			switch h264.NALType(nal) {
-			case h264.NALSPS:
-				sps = nal
-			case h264.NALPPS:
-				pps = nal
-			}
-		}
+		sps, pps := h264.ParameterSets(f.Data)
 		if m.init == nil {
 			if !f.Key || sps == nil || pps == nil {
 				return nil // a stream starts at an IDR picture

@@ -63,15 +63,7 @@ func (h *Hub) emitterH264(ctx context.Context, alive func()) func(h264.AccessUni
 			au.Time = time.Now()
 		}
 		alive()
-		var sps, pps []byte
-		for _, nal := range h264.NALUnits(au.Data) {
-			switch h264.NALType(nal) {
-			case h264.NALSPS:
-				sps = nal
-			case h264.NALPPS:
-				pps = nal
-			}
-		}
+		sps, pps := h264.ParameterSets(au.Data)
 		size := ""
 		var w, hh int
 		if sps != nil {

@@ -115,15 +115,7 @@ func (r *Recorder) roomFor(f *hub.Frame) bool {
 // openSegment creates the file beginning with keyframe f and writes its
 // init segment (the SPS and PPS).
 func (r *Recorder) openSegment(f *hub.Frame) (*segment, error) {
-	var sps, pps []byte
-	for _, nal := range h264.NALUnits(f.Data) {
-		switch h264.NALType(nal) {
-		case h264.NALSPS:
-			sps = nal
-		case h264.NALPPS:
-			pps = nal
-		}
-	}
+	sps, pps := h264.ParameterSets(f.Data)
 	if sps == nil || pps == nil {
 		return nil, errors.New("a keyframe without its SPS and PPS")
 	}

@@ -67,6 +67,20 @@ func NALUnits(data []byte) [][]byte {
 	return nals
 }
 
+// ParameterSets returns the last SPS and PPS NAL units of an Annex-B access
+// unit, each nil where the access unit has none.
+func ParameterSets(au []byte) (sps, pps []byte) {
+	for _, nal := range NALUnits(au) {
+		switch NALType(nal) {
+		case NALSPS:
+			sps = nal
+		case NALPPS:
+			pps = nal
+		}
+	}
+	return sps, pps
+}
+
 // startCode is the 3-byte start code; a 4-byte one is a zero byte and this.
 var startCode = []byte{0, 0, 1}
 
