@@ -146,10 +146,10 @@ func buildSources(cfg *config.Config, log *slog.Logger) ([]camera, error) {
 	return cams, errors.Join(errs...)
 }
 
-// newHub makes the hub of one camera.
-func newHub(c camera, log *slog.Logger) *hub.Hub {
+// hubConfig is the hub configuration of one camera.
+func hubConfig(c camera, log *slog.Logger) hub.Config {
 	quality := c.Quality
-	return hub.New(hub.Config{
+	return hub.Config{
 		Name:         c.Name,
 		Source:       c.source,
 		Codec:        hub.Codec(c.Codec),
@@ -163,7 +163,7 @@ func newHub(c camera, log *slog.Logger) *hub.Hub {
 		},
 		Logger:         log,
 		DropSameFrames: c.DropSameFrames,
-	})
+	}
 }
 
 // decoderHubs makes the MJPEG hub of each H.264 camera, whose source
@@ -186,21 +186,12 @@ func decoderHubs(cams []camera, hubs []*hub.Hub, log *slog.Logger) map[*hub.Hub]
 			// only while someone watches.
 			idle = 10 * time.Second
 		}
-		quality := c.Quality
-		m[hubs[i]] = hub.New(hub.Config{
-			Name:         c.Name,
-			Source:       &execsrc.Decoder{From: hubs[i], Cmd: execsrc.Source{Logger: log.With("camera", c.Name)}},
-			Describe:     "ffmpeg decoding " + c.describe,
-			IdleTimeout:  idle,
-			StallTimeout: time.Duration(c.StallTimeout),
-			Width:        c.Size.Width,
-			Height:       c.Size.Height,
-			NoSignal: func(w, h int, since time.Duration) ([]byte, error) {
-				return picture.NoSignal(w, h, quality, since)
-			},
-			Logger:         log,
-			DropSameFrames: c.DropSameFrames,
-		})
+		cfg := hubConfig(c, log)
+		cfg.Source = &execsrc.Decoder{From: hubs[i], Cmd: execsrc.Source{Logger: log.With("camera", c.Name)}}
+		cfg.Codec = hub.MJPEG
+		cfg.Describe = "ffmpeg decoding " + c.describe
+		cfg.IdleTimeout = idle
+		m[hubs[i]] = hub.New(cfg)
 	}
 	return m
 }
@@ -266,7 +257,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, ready chan<- string
 	}
 	hubs := make([]*hub.Hub, len(cams))
 	for i, c := range cams {
-		hubs[i] = newHub(c, log)
+		hubs[i] = hub.New(hubConfig(c, log))
 	}
 	defer closeHubs(hubs)
 	srv := newServer(cfg, hubs, log)
